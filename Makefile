@@ -1,0 +1,81 @@
+# azrp — developer Makefile.
+#
+# `make demo` and `make test` are the two entry points of the README: each
+# installs the Debian packages it needs when they are missing (as root), or
+# names them and stops otherwise.  Variable names follow LuaRocks' own
+# (LUA_INCDIR, CFLAGS, LIBFLAG, CURL_INCDIR, OPENSSL_INCDIR) so that a distro
+# packager, `luarocks make` and a developer build agree.
+
+LUA           ?= lua5.4
+LUA_VERSION   ?= 5.4
+LUA_INCDIR    ?= /usr/include/lua$(LUA_VERSION)
+LUAJIT        ?= luajit
+LUAJIT_INCDIR ?= /usr/include/luajit-2.1
+CURL_INCDIR   ?= /usr/include
+OPENSSL_INCDIR ?= /usr/include
+CC            ?= cc
+CFLAGS        ?= -O2 -g
+WARN          = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings \
+                -Wmissing-prototypes -Wstrict-prototypes \
+                -Wdeclaration-after-statement -Wno-unused-parameter
+LIBFLAG       ?= -shared
+BUILD         ?= build
+
+# Debian packages the project needs, by what needs them.
+PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+                libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make
+PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
+PKGS_TEST     = lua-busted wrk valgrind python3-azure nodejs npm
+PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
+
+SRCS = $(wildcard src/*.c)
+HDRS = $(wildcard src/*.h)
+
+.PHONY: all build deps deps-test demo test test-emulator test-conformance \
+        emulator bench rock clean
+
+all: build
+
+build: $(BUILD)/5.4/azrp/core.so $(BUILD)/jit/azrp/core.so
+
+$(BUILD)/5.4/azrp/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR) \
+	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@ $(SRCS) -lcurl -lcrypto
+
+$(BUILD)/jit/azrp/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(LUAJIT_INCDIR) \
+	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@ $(SRCS) -lcurl -lcrypto
+
+# Installs what is missing: apt-get as root, otherwise a message naming it.
+deps:
+	@sh .ci/ensure-packages $(PKGS_DEMO)
+
+deps-test:
+	@sh .ci/ensure-packages $(PKGS_DEMO) $(PKGS_TEST)
+
+# The main job.  Until the DR drill workflow exists it runs the emulator's
+# own smoke scenario end to end.
+demo: deps build
+	$(LUA) bin/azrp demo
+
+emulator: deps
+	$(LUA) bin/azrp emulator
+
+test: deps-test build test-emulator test-conformance
+
+test-emulator:
+	busted --run=emulator
+
+test-conformance:
+	sh spec/conformance/run.sh
+
+bench: deps-test
+	sh bench/run.sh
+
+rock: deps
+	luarocks make --local rockspec/azrp-scm-1.rockspec
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,147 @@
+-- Helpers every resource provider handler uses: request bodies, the
+-- resource-group and parent checks ARM makes, name rules, resource
+-- documents and paged lists.
+local json = require "azrp.emulator.json"
+local reply = require "azrp.emulator.reply"
+local ids = require "azrp.emulator.ids"
+local clock_mod = require "azrp.emulator.clock"
+
+local M = {}
+
+M.RG_TYPE = "Microsoft.Resources/resourceGroups"
+
+-- The decoded JSON body, or nil and a 400 response.
+function M.body(req, required)
+  if req.body == nil or req.body == "" then
+    if required == false then return {} end
+    return nil, reply.error(400, "InvalidRequestContent",
+      "The request content was invalid and could not be deserialized: the body is empty.")
+  end
+  local v, err = json.decode(req.body)
+  if type(v) ~= "table" then
+    return nil, reply.error(400, "InvalidRequestContent",
+      "The request content was invalid and could not be deserialized: " .. tostring(err or "not an object") .. ".")
+  end
+  return v
+end
+
+function M.rg_id(req)
+  return ids.rg_id(req.params.sub, req.params.rg)
+end
+
+-- The resource group entry, or nil and a 404 ResourceGroupNotFound.
+function M.resource_group(em, req)
+  local e = em.store:get(M.rg_id(req))
+  if not e then return nil, reply.not_found("resourcegroup", req.params.rg) end
+  return e
+end
+
+-- Name rules.  rule = { max = n, min = 1, pattern = Lua pattern of allowed
+-- characters (a set), no_end = chars a name may not end with,
+-- start = pattern of the first character }
+M.NAME_RULES = {
+  disk = { max = 80, set = "^[%w_%-]+$", what = "letters, numbers, _ and -" },
+  generic = { max = 80, set = "^[%w_%-%.]+$", start = "^%w", no_end = "%.$",
+    what = "letters, numbers, _, - and ., starting with a letter or number and not ending with ." },
+  vm = { max = 64, set = "^[%w_%-%.]+$", start = "^[%w]", no_end = "[%.%-]$",
+    what = "letters, numbers, _, - and ., not ending with . or -" },
+  rg = { max = 90, set = "^[%w_%-%.%(%)]+$", no_end = "%.$",
+    what = "letters, numbers, _, -, ., ( and ), not ending with ." },
+  version = { max = 32, set = "^%d+%.%d+%.%d+$", what = "Major.Minor.Patch" },
+}
+
+-- Returns nil when name is valid, or a 400 InvalidParameter naming field.
+function M.check_name(name, rule_name, field)
+  local rule = M.NAME_RULES[rule_name]
+  local bad = not name or #name < 1 or #name > rule.max or not name:match(rule.set)
+    or (rule.start and not name:match(rule.start)) or (rule.no_end and name:match(rule.no_end))
+  if bad then
+    return reply.error(400, "InvalidParameter", string.format(
+      "The value '%s' of parameter '%s' is invalid: a name is 1 to %d characters of %s.",
+      tostring(name), field, rule.max, rule.what), field)
+  end
+  return nil
+end
+
+-- A required field of a body, by dotted path; returns value or nil, 400.
+function M.need(body, path, label)
+  local v = body
+  for part in path:gmatch("[^%.]+") do
+    if type(v) ~= "table" then v = nil; break end
+    v = v[part]
+  end
+  if v == nil or v == json.null or v == "" then
+    return nil, reply.error(400, "InvalidParameter", string.format(
+      "Required parameter '%s' is missing (null).", label or path), label or path)
+  end
+  return v
+end
+
+-- One of an enum (case-insensitive as ARM compares), or nil, 400.
+function M.enum(value, allowed, field)
+  if type(value) == "string" then
+    for _, a in ipairs(allowed) do
+      if a:lower() == value:lower() then return a end
+    end
+  end
+  return nil, reply.error(400, "InvalidParameter", string.format(
+    "The value '%s' of parameter '%s' is not allowed. Allowed values are: %s.",
+    tostring(value), field, table.concat(allowed, ", ")), field)
+end
+
+function M.now_iso(em) return clock_mod.iso(em.clock:now()) end
+
+-- The resource document a GET returns: a copy, so that handlers may add
+-- $expand parts without touching the store.
+function M.doc(entry) return json.copy(entry.body) end
+
+-- Location check shared by tracked resources.
+function M.location(body)
+  local loc, bad = M.need(body, "location", "location")
+  if not loc then return nil, bad end
+  return (loc:lower():gsub("%s", ""))
+end
+
+-- Paged list: items are documents; page_size from the emulator's options.
+-- nextLink is absolute, on the scheme/host/port the client used, and keeps
+-- every query parameter (Python rebuilds it, JS uses it verbatim).
+function M.list(em, req, docs)
+  local size = em.opts.page_size or 50
+  local skip = tonumber(req.query["$skiptoken"] or "0") or 0
+  local page = json.array()
+  for i = skip + 1, math.min(#docs, skip + size) do page[#page + 1] = docs[i] end
+  local out = { value = page }
+  if skip + size < #docs then
+    local q = {}
+    for k, v in pairs(req.query) do
+      if k ~= "$skiptoken" then q[#q + 1] = k .. "=" .. v end
+    end
+    table.sort(q)
+    q[#q + 1] = "$skiptoken=" .. tostring(skip + size)
+    out.nextLink = req.base_url .. req.path .. "?" .. table.concat(q, "&")
+  end
+  return reply.json(200, out)
+end
+
+-- Standard tracked-resource fields for a new document.
+function M.tracked(id, rtype, name, location, tags)
+  return { id = id, name = name, type = rtype, location = location,
+    tags = tags or {} }
+end
+
+-- Copies tags from a request body, checking their shape.
+function M.tags(body)
+  local t = body.tags
+  if t == nil or t == json.null then return {} end
+  if type(t) ~= "table" then
+    return nil, reply.error(400, "InvalidParameter", "tags must be an object of strings.", "tags")
+  end
+  for k, v in pairs(t) do
+    if type(k) ~= "string" or type(v) ~= "string" then
+      return nil, reply.error(400, "InvalidParameter", "tags must be an object of strings.", "tags")
+    end
+  end
+  return t
+end
+
+return M

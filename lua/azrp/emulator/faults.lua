@@ -1,0 +1,124 @@
+-- Fault injection: per run (--faults) and per request (a header).
+--
+-- A spec is a comma-separated list of NAME[@OPERATION]=PROBABILITY and an
+-- optional seed=N, e.g. "429=0.05,500@RestorePoints_Create=0.5,seed=7".
+-- The same spec and seed give the same faults for the same sequence of
+-- requests.  A request can also ask for one: header
+-- `x-azrp-fault: NAME` (and `x-azrp-fault-seconds` for slow/429/503).
+--
+-- Faults, by where they act:
+--   status     429, 500, 503, expired (401 ExpiredAuthenticationToken)
+--   transport  reset (connection dropped, no answer), truncate (half the
+--              body, then the connection closes), slow (body dribbled)
+--   provider   failed (the long-running operation ends Failed)
+local reply = require "azrp.emulator.reply"
+
+local M = {}
+M.__index = M
+
+M.NAMES = {
+  ["429"] = "status", ["500"] = "status", ["503"] = "status", expired = "status",
+  reset = "transport", truncate = "transport", slow = "transport", failed = "provider",
+}
+
+-- Parses spec; returns rules, seed or nil, message.
+function M.parse(spec)
+  local rules, seed = {}, 1
+  if spec == nil or spec == "" then return rules, seed end
+  for item in spec:gmatch("[^,]+") do
+    local key, value = item:match("^%s*([^=]+)=%s*(.-)%s*$")
+    if not key then return nil, string.format("fault '%s' is not NAME=PROBABILITY", item) end
+    if key == "seed" then
+      seed = tonumber(value)
+      if not seed then return nil, "fault seed must be a number" end
+    else
+      local name, op = key:match("^([^@]+)@(.+)$")
+      name = name or key
+      if not M.NAMES[name] then
+        local names = {}
+        for n in pairs(M.NAMES) do names[#names + 1] = n end
+        table.sort(names)
+        return nil, string.format("unknown fault '%s' (known: %s)", name, table.concat(names, ", "))
+      end
+      local p = tonumber(value)
+      if not p or p < 0 or p > 1 then
+        return nil, string.format("fault '%s' needs a probability from 0 to 1, got '%s'", key, value)
+      end
+      rules[#rules + 1] = { name = name, op = op, p = p }
+    end
+  end
+  return rules, seed
+end
+
+function M.new(opts)
+  local self = setmetatable({}, M)
+  local ok, err = self:configure(opts and opts.spec or "", opts and opts.seed)
+  if not ok then error(err, 2) end
+  return self
+end
+
+function M:configure(spec, seed)
+  local rules, s = M.parse(spec)
+  if not rules then return nil, s end
+  self.rules = rules
+  self.state = math.tointeger(seed or s) or 1
+  if self.state == 0 then self.state = 1 end
+  return true
+end
+
+-- xorshift64*: a small generator of our own, so that nothing else in the
+-- process can change the sequence.
+function M:random()
+  local x = self.state
+  x = x ~ (x >> 12)
+  x = x ~ (x << 25)
+  x = x ~ (x >> 27)
+  self.state = x
+  return ((x * 0x2545F4914F6CDD1D) >> 11) / 9007199254740992.0
+end
+
+local function make(name, seconds)
+  local where = M.NAMES[name]
+  local f = { name = name, seconds = seconds }
+  if where == "status" then f.status = true
+  elseif where == "provider" then f.provider = true end
+  return f
+end
+
+-- The fault for this request, or nil.  Admin routes are never faulted.
+function M:pick(req, route)
+  if route.admin then return nil end
+  local forced = req.headers["x-azrp-fault"]
+  if forced then
+    forced = forced:lower()
+    if M.NAMES[forced] then return make(forced, tonumber(req.headers["x-azrp-fault-seconds"] or "")) end
+  end
+  for _, r in ipairs(self.rules) do
+    if (not r.op or r.op == route.op) and self:random() < r.p then return make(r.name) end
+  end
+  return nil
+end
+
+function M:respond(f, req, em)
+  if f.name == "429" then
+    local res = reply.error(429, "TooManyRequests",
+      "The request is being throttled (injected fault). Retry after the interval in Retry-After.")
+    res.headers["retry-after"] = tostring(f.seconds or 1)
+    res.headers["x-ms-ratelimit-remaining-subscription-reads"] = "0"
+    return res
+  elseif f.name == "500" then
+    return reply.error(500, "InternalServerError", "An internal server error occurred (injected fault).")
+  elseif f.name == "503" then
+    local res = reply.error(503, "ServiceUnavailable", "The service is temporarily unavailable (injected fault).")
+    res.headers["retry-after"] = tostring(f.seconds or 1)
+    return res
+  elseif f.name == "expired" then
+    local res = reply.error(401, "ExpiredAuthenticationToken",
+      "The access token expiry UTC time is earlier than current UTC time (injected fault).")
+    res.headers["www-authenticate"] = 'Bearer error="invalid_token", error_description="The access token has expired"'
+    return res
+  end
+  error("not a status fault: " .. tostring(f.name))
+end
+
+return M

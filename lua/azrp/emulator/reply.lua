@@ -1,0 +1,60 @@
+-- Responses as the emulator's handlers build them.
+--
+-- A response is a plain table { status = n, headers = { name = value },
+-- body = string }.  The server adds the headers every ARM answer carries
+-- (x-ms-request-id, Date, ...) on its way out.
+local json = require "azrp.emulator.json"
+
+local M = {}
+
+function M.json(status, value, headers)
+  headers = headers or {}
+  headers["content-type"] = "application/json; charset=utf-8"
+  return { status = status, headers = headers, body = json.encode(value) }
+end
+
+function M.empty(status, headers)
+  return { status = status, headers = headers or {}, body = "" }
+end
+
+function M.text(status, text, content_type, headers)
+  headers = headers or {}
+  headers["content-type"] = content_type or "text/plain; charset=utf-8"
+  return { status = status, headers = headers, body = text }
+end
+
+-- The CloudError shape: {"error": {"code", "message", "target"?, "details"?}}.
+function M.error(status, code, message, target, extra)
+  local e = { code = code, message = message, target = target }
+  if extra then for k, v in pairs(extra) do e[k] = v end end
+  return M.json(status, { error = e }, nil)
+end
+
+-- Errors Azure answers in many places, named once here.
+function M.not_found(kind, name, rg)
+  if kind == "resourcegroup" then
+    return M.error(404, "ResourceGroupNotFound",
+      string.format("Resource group '%s' could not be found.", name))
+  end
+  return M.error(404, "ResourceNotFound", string.format(
+    "The Resource '%s' under resource group '%s' was not found. " ..
+    "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    kind .. "/" .. name, rg or "?"))
+end
+
+function M.parent_not_found(parent_type, parent_name)
+  return M.error(404, "ParentResourceNotFound", string.format(
+    "Can not perform requested operation on nested resource. Parent resource '%s' not found.",
+    parent_name), nil, { details = { { code = "ParentResourceNotFound",
+      message = parent_type .. "/" .. parent_name } } })
+end
+
+function M.bad_request(code, message, target)
+  return M.error(400, code or "InvalidParameter", message, target)
+end
+
+function M.conflict(code, message, target)
+  return M.error(409, code, message, target)
+end
+
+return M

@@ -1,0 +1,272 @@
+-- Starting fleets: the built-in demo fleet, seed files, and applying a seed.
+--
+-- A seed is a Lua table (a .lua file returning one, or the same as JSON):
+--   tenants, apps, subscriptions, managed_identities   identity (identity.lua)
+--   resource_groups = { { name, location, subscription?, tags? } }
+--   networks = { { resource_group, name, location, address_prefix,
+--                  subnets = { { name, prefix } } } }
+--   disks = { { resource_group, name, location, sku, size_gb, max_shares?, os_type? } }
+--   vms = { { resource_group, name, location, size, os_type, image?,
+--             os_disk = { size_gb, sku, ephemeral? },
+--             data_disks = { { lun, size_gb, sku } | { lun, disk = "<name in disks>" } },
+--             subnet = "<vnet>/<subnet>", security_type?, tags? } }
+--   resources = { { path = "<ARM id>", body = { ... } } }   any other PUT
+-- Everything but identity is created through the emulator's own API
+-- handlers, so seeded resources have exactly the shapes the API makes, and
+-- a bad seed fails with the same message the API would give, naming the
+-- seed entry.
+local json = require "azrp.emulator.json"
+local ids = require "azrp.emulator.ids"
+
+local M = {}
+
+M.TENANT = "11111111-1111-4111-8111-111111111111"
+M.SUBSCRIPTION = "00000000-0000-4000-8000-000000000001"
+M.CLIENT_ID = "22222222-2222-4222-8222-222222222222"
+M.CLIENT_SECRET = "azrp-emulator-secret"
+
+local UBUNTU = { publisher = "Canonical", offer = "0001-com-ubuntu-server-jammy",
+  sku = "22_04-lts-gen2", version = "latest" }
+
+-- The demo fleet: a production VM to protect, one with disks restore points
+-- must exclude (Ultra, shared), one with an ephemeral OS disk, in
+-- westeurope; an empty DR resource group in northeurope.
+function M.default()
+  return {
+    tenants = { { id = M.TENANT, name = "azrp-emulator" } },
+    subscriptions = { { id = M.SUBSCRIPTION, name = "azrp-emulator-subscription", tenant = M.TENANT } },
+    apps = { { client_id = M.CLIENT_ID, tenant = M.TENANT, secret = M.CLIENT_SECRET,
+      object_id = "33333333-3333-4333-8333-333333333333" } },
+    managed_identities = {
+      { client_id = "44444444-4444-4444-8444-444444444444", object_id = "55555555-5555-4555-8555-555555555555",
+        tenant = M.TENANT, system = true },
+      { client_id = "66666666-6666-4666-8666-666666666666", object_id = "77777777-7777-4777-8777-777777777777",
+        tenant = M.TENANT, resource_id = "/subscriptions/" .. M.SUBSCRIPTION ..
+          "/resourceGroups/rg-prod/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-azrp" },
+    },
+    resource_groups = {
+      { name = "rg-prod", location = "westeurope", tags = { env = "prod" } },
+      { name = "rg-dr", location = "northeurope", tags = { env = "dr" } },
+    },
+    networks = {
+      { resource_group = "rg-prod", name = "vnet-prod", location = "westeurope", address_prefix = "10.10.0.0/16",
+        subnets = { { name = "default", prefix = "10.10.1.0/24" } } },
+      { resource_group = "rg-dr", name = "vnet-dr", location = "northeurope", address_prefix = "10.20.0.0/16",
+        subnets = { { name = "default", prefix = "10.20.1.0/24" } } },
+    },
+    disks = {
+      { resource_group = "rg-prod", name = "disk-shared-01", location = "westeurope", sku = "Premium_LRS",
+        size_gb = 1, max_shares = 2 },
+    },
+    vms = {
+      { resource_group = "rg-prod", name = "vm-app-01", location = "westeurope", size = "Standard_D2s_v5",
+        os_type = "Linux", image = UBUNTU, subnet = "vnet-prod/default", security_type = "TrustedLaunch",
+        os_disk = { size_gb = 4, sku = "Premium_LRS" },
+        data_disks = { { lun = 0, size_gb = 2, sku = "Premium_LRS" }, { lun = 1, size_gb = 1, sku = "StandardSSD_LRS" } },
+        tags = { app = "shop", tier = "web" } },
+      { resource_group = "rg-prod", name = "vm-sql-01", location = "westeurope", size = "Standard_E4s_v5",
+        os_type = "Linux", image = UBUNTU, subnet = "vnet-prod/default",
+        os_disk = { size_gb = 4, sku = "Premium_LRS" },
+        data_disks = { { lun = 0, size_gb = 1, sku = "UltraSSD_LRS" }, { lun = 1, disk = "disk-shared-01" },
+          { lun = 2, size_gb = 1, sku = "Premium_LRS" } },
+        tags = { app = "shop", tier = "db" } },
+      { resource_group = "rg-prod", name = "vm-eph-01", location = "westeurope", size = "Standard_D4ds_v5",
+        os_type = "Linux", image = UBUNTU, subnet = "vnet-prod/default",
+        os_disk = { size_gb = 4, sku = "Standard_LRS", ephemeral = true }, data_disks = {} },
+    },
+  }
+end
+
+-- Reads a seed file (.lua returning a table, or .json); returns the table
+-- or nil and a message naming the file and the problem.
+function M.load(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "seed file: " .. tostring(err) end
+  local text = f:read("a")
+  f:close()
+  local seed
+  if path:match("%.json$") then
+    local v, jerr = json.decode(text)
+    if type(v) ~= "table" then return nil, string.format("seed file %s: invalid JSON: %s", path, tostring(jerr)) end
+    seed = v
+  else
+    local chunk, lerr = load(text, "@" .. path, "t", {})
+    if not chunk then return nil, string.format("seed file %s: %s", path, lerr) end
+    local ok, v = pcall(chunk)
+    if not ok then return nil, string.format("seed file %s: %s", path, tostring(v)) end
+    if type(v) ~= "table" then return nil, string.format("seed file %s: must return a table, got %s", path, type(v)) end
+    seed = v
+  end
+  local ok, verr = M.check(seed)
+  if not ok then return nil, string.format("seed file %s: %s", path, verr) end
+  return seed
+end
+
+local KNOWN = { tenants = true, apps = true, subscriptions = true, managed_identities = true,
+  resource_groups = true, networks = true, disks = true, vms = true, resources = true }
+
+local function is_list(v) return type(v) == "table" and (next(v) == nil or v[1] ~= nil) end
+
+-- Checks the seed's shape; returns true or nil and "field: problem".
+function M.check(seed)
+  for k in pairs(seed) do
+    if not KNOWN[k] then return nil, string.format("unknown section '%s'", tostring(k)) end
+  end
+  for k in pairs(KNOWN) do
+    if seed[k] ~= nil and not is_list(seed[k]) then return nil, k .. " must be a list" end
+  end
+  if not seed.tenants or #seed.tenants == 0 then return nil, "tenants: at least one tenant is required" end
+  if not seed.subscriptions or #seed.subscriptions == 0 then
+    return nil, "subscriptions: at least one subscription is required"
+  end
+  local function need(section, i, item, field, kind)
+    local v = item[field]
+    if kind == "integer" then
+      if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) or (v or 0) < 0 then
+        return string.format("%s[%d].%s must be a non-negative integer", section, i, field)
+      end
+    elseif type(v) ~= kind then
+      return string.format("%s[%d].%s must be a %s", section, i, field, kind)
+    end
+  end
+  local rules = {
+    tenants = { { "id", "string" } },
+    subscriptions = { { "id", "string" } },
+    apps = { { "client_id", "string" }, { "tenant", "string" } },
+    resource_groups = { { "name", "string" }, { "location", "string" } },
+    networks = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" } },
+    disks = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" }, { "size_gb", "integer" } },
+    vms = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" }, { "size", "string" },
+      { "os_disk", "table" } },
+    resources = { { "path", "string" }, { "body", "table" } },
+  }
+  for section, fields in pairs(rules) do
+    for i, item in ipairs(seed[section] or {}) do
+      if type(item) ~= "table" then return nil, string.format("%s[%d] must be a table", section, i) end
+      for _, f in ipairs(fields) do
+        local e = need(section, i, item, f[1], f[2])
+        if e then return nil, e end
+      end
+    end
+  end
+  for i, vm in ipairs(seed.vms or {}) do
+    if math.type(vm.os_disk.size_gb) ~= "integer" and not (type(vm.os_disk.size_gb) == "number") then
+      return nil, string.format("vms[%d].os_disk.size_gb must be a positive integer", i)
+    end
+    for j, d in ipairs(vm.data_disks or {}) do
+      if type(d.lun) ~= "number" then return nil, string.format("vms[%d].data_disks[%d].lun must be an integer", i, j) end
+      if not d.disk and type(d.size_gb) ~= "number" then
+        return nil, string.format("vms[%d].data_disks[%d] needs size_gb (or disk, the name of a seeded disk)", i, j)
+      end
+    end
+  end
+  return true
+end
+
+----------------------------------------------------------------------------
+-- Applying a seed through the API handlers
+----------------------------------------------------------------------------
+
+local API = { compute = "2025-11-01", disks = "2026-03-02", network = "2024-05-01", resources = "2021-04-01" }
+
+local function request(em, where, method, path, body, api)
+  local route, params = em.router:match(method, path)
+  if not route then error(string.format("seed %s: no API route for %s %s", where, method, path), 0) end
+  local req = { method = method, path = path, params = params, route = route,
+    query = { ["api-version"] = api }, headers = {}, base_url = "https://seed.invalid",
+    body = body and json.encode(body) or "" }
+  local res = route.handler(em, req)
+  if res.status >= 300 then
+    local v = json.decode(res.body)
+    local msg = type(v) == "table" and v.error and (v.error.code .. ": " .. v.error.message) or res.body
+    error(string.format("seed %s: %s", where, msg), 0)
+  end
+  -- Seeding happens before time starts: finish whatever it started.
+  for _, op in pairs(em.lro.ops) do
+    if op.status == "InProgress" then em.lro:finish_now(op) end
+  end
+  return res
+end
+
+local function rid(sub, rg, ...) return ids.resource_id(sub, rg, ...) end
+
+function M.apply(em, seed)
+  local sub0 = seed.subscriptions[1].id
+  for i, g in ipairs(seed.resource_groups or {}) do
+    request(em, string.format("resource_groups[%d]", i), "PUT",
+      ids.rg_id(g.subscription or sub0, g.name), { location = g.location, tags = g.tags }, API.resources)
+  end
+  for i, n in ipairs(seed.networks or {}) do
+    local sub = n.subscription or sub0
+    local subnets = {}
+    for _, s in ipairs(n.subnets or {}) do
+      subnets[#subnets + 1] = { name = s.name, properties = { addressPrefix = s.prefix } }
+    end
+    request(em, string.format("networks[%d]", i), "PUT",
+      rid(sub, n.resource_group, "Microsoft.Network", "virtualNetworks", n.name),
+      { location = n.location, properties = { addressSpace = { addressPrefixes = { n.address_prefix or "10.0.0.0/16" } },
+        subnets = subnets } }, API.network)
+  end
+  for i, d in ipairs(seed.disks or {}) do
+    request(em, string.format("disks[%d]", i), "PUT",
+      rid(d.subscription or sub0, d.resource_group, "Microsoft.Compute", "disks", d.name),
+      { location = d.location, sku = { name = d.sku or "Premium_LRS" }, properties = {
+        creationData = { createOption = "Empty" }, diskSizeGB = math.tointeger(d.size_gb),
+        maxShares = d.max_shares and math.tointeger(d.max_shares), osType = d.os_type } }, API.disks)
+  end
+  for i, vm in ipairs(seed.vms or {}) do
+    local where = string.format("vms[%d] (%s)", i, vm.name)
+    local sub = vm.subscription or sub0
+    local nics = {}
+    if vm.subnet then
+      local vnet, subnet = vm.subnet:match("^([^/]+)/([^/]+)$")
+      if not vnet then error(string.format("seed %s: subnet must be '<vnet>/<subnet>'", where), 0) end
+      local nic_id = rid(sub, vm.resource_group, "Microsoft.Network", "networkInterfaces", vm.name .. "-nic")
+      request(em, where .. ".nic", "PUT", nic_id, { location = vm.location, properties = { ipConfigurations = {
+        { name = "ipconfig1", properties = { privateIPAllocationMethod = "Dynamic", subnet = {
+          id = rid(sub, vm.resource_group, "Microsoft.Network", "virtualNetworks", vnet, "subnets", subnet) } } } } } },
+        API.network)
+      nics[1] = { id = nic_id, properties = { primary = true, deleteOption = "Delete" } }
+    end
+    local data = {}
+    for _, d in ipairs(vm.data_disks or {}) do
+      if d.disk then
+        data[#data + 1] = { lun = math.tointeger(d.lun), createOption = "Attach", caching = "None",
+          managedDisk = { id = rid(sub, vm.resource_group, "Microsoft.Compute", "disks", d.disk) } }
+      else
+        data[#data + 1] = { lun = math.tointeger(d.lun), createOption = "Empty", name = d.name or
+          string.format("%s-data%d", vm.name, d.lun), diskSizeGB = math.tointeger(d.size_gb), caching = "ReadOnly",
+          managedDisk = { storageAccountType = d.sku or "Premium_LRS" } }
+      end
+    end
+    local os_disk = { name = vm.name .. "-osdisk", createOption = "FromImage", caching = "ReadWrite",
+      osType = vm.os_type or "Linux", diskSizeGB = math.tointeger(vm.os_disk.size_gb),
+      managedDisk = { storageAccountType = vm.os_disk.sku or "Premium_LRS" } }
+    if vm.os_disk.ephemeral then
+      os_disk.diffDiskSettings = { option = "Local", placement = "CacheDisk" }
+      os_disk.caching = "ReadOnly"
+    end
+    local body = { location = vm.location, tags = vm.tags, properties = {
+      hardwareProfile = { vmSize = vm.size },
+      storageProfile = { imageReference = vm.image or UBUNTU, osDisk = os_disk, dataDisks = data },
+      osProfile = { computerName = vm.name, adminUsername = "azureuser",
+        linuxConfiguration = { disablePasswordAuthentication = true } },
+      networkProfile = { networkInterfaces = nics },
+      diagnosticsProfile = { bootDiagnostics = { enabled = true } },
+    } }
+    if vm.security_type then
+      body.properties.securityProfile = { securityType = vm.security_type,
+        uefiSettings = { secureBootEnabled = true, vTpmEnabled = true } }
+    end
+    request(em, where, "PUT", rid(sub, vm.resource_group, "Microsoft.Compute", "virtualMachines", vm.name),
+      body, API.compute)
+  end
+  for i, r in ipairs(seed.resources or {}) do
+    local p = ids.parse(r.path)
+    local api = r.api_version or (p and p.namespace and p.namespace:lower() == "microsoft.network" and API.network)
+      or API.compute
+    request(em, string.format("resources[%d]", i), "PUT", r.path, r.body, api)
+  end
+end
+
+return M

@@ -1,0 +1,51 @@
+-- ARM's request-rate limits: token buckets per subscription, principal and
+-- operation type (reads 250 refilled at 25/s; writes and deletes 200 at
+-- 10/s), as ARM's regional throttling applies them.  Each request takes
+-- one token; an empty bucket answers 429 with the seconds until a token is
+-- back.  Buckets run on real time: --time-scale does not speed them up,
+-- because clients wait on them in real time.
+local M = {}
+M.__index = M
+
+M.DEFAULTS = {
+  read = { size = 250, rate = 25 },
+  write = { size = 200, rate = 10 },
+  delete = { size = 200, rate = 10 },
+}
+
+local KIND = { read = "reads", write = "writes", delete = "deletes", action = "writes" }
+
+function M.new(opts)
+  opts = opts or {}
+  local limits = {}
+  for k, v in pairs(M.DEFAULTS) do
+    local o = type(opts.limits) == "table" and opts.limits[k] or nil
+    limits[k] = { size = o and o.size or v.size, rate = o and o.rate or v.rate }
+  end
+  return setmetatable({ limits = limits, buckets = {}, now = opts.now or (opts.clock and opts.clock.source) or os.time }, M)
+end
+
+-- Returns remaining tokens, or nil and the seconds to wait; third value is
+-- the header kind ("reads", "writes", "deletes").
+function M:take(sub, principal, kind)
+  local k = kind == "action" and "write" or kind
+  if not self.limits[k] then k = "read" end
+  local key = sub:lower() .. "\0" .. principal .. "\0" .. k
+  local lim = self.limits[k]
+  local now = self.now()
+  local b = self.buckets[key]
+  if not b then
+    b = { tokens = lim.size, at = now }
+    self.buckets[key] = b
+  end
+  b.tokens = math.min(lim.size, b.tokens + (now - b.at) * lim.rate)
+  b.at = now
+  local label = KIND[kind] or "reads"
+  if b.tokens < 1 then
+    return nil, math.max(1, math.ceil((1 - b.tokens) / lim.rate)), label
+  end
+  b.tokens = b.tokens - 1
+  return math.floor(b.tokens), nil, label
+end
+
+return M

@@ -1,0 +1,290 @@
+-- The emulated disk content: what a test writes must come back byte for
+-- byte, through snapshots and restores, and its digest must be the digest of
+-- those bytes.
+local content = require "azrp.emulator.content"
+local digest = require "openssl.digest"
+
+local BLOCK = content.BLOCK_SIZE
+local KiB, MiB = 1024, 1024 * 1024
+
+local function hex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+local function sha256(s)
+  return hex(digest.new("sha256"):final(s))
+end
+
+-- A plain string model of a disk, to check the sparse one against.
+local function model_write(model, offset, data)
+  return model:sub(1, offset) .. data .. model:sub(offset + #data + 1)
+end
+
+local function bytes(n, seed)
+  local t = {}
+  for i = 1, n do t[i] = string.char((i * 31 + (seed or 7)) % 251 + 1) end
+  return table.concat(t)
+end
+
+describe("emulator content", function()
+  describe("new", function()
+    it("is zero-filled and stores nothing", function()
+      local c = content.new(3 * BLOCK)
+      assert.equal(3 * BLOCK, c.size)
+      assert.equal(string.rep("\0", 3 * BLOCK), c:read(0, 3 * BLOCK))
+      assert.equal(0, c:stored_bytes())
+      assert.same({}, c:page_ranges())
+    end)
+
+    it("rejects sizes that are not positive multiples of 512", function()
+      assert.has_error(function() content.new(1000) end)
+      assert.has_error(function() content.new(0) end)
+      assert.has_error(function() content.new("1024") end)
+    end)
+
+    it("accepts an integral float size, as cjson decodes numbers", function()
+      assert.equal(1024, content.new(1024.0).size)
+    end)
+  end)
+
+  describe("write and read", function()
+    it("crosses block boundaries", function()
+      local c = content.new(4 * BLOCK)
+      local data = bytes(BLOCK + 10)
+      assert.is_true(c:write(BLOCK - 5, data))
+      assert.equal(data, c:read(BLOCK - 5, #data))
+      assert.equal(string.rep("\0", 5), c:read(BLOCK - 10, 5))
+      assert.equal(string.rep("\0", 5), c:read(2 * BLOCK + 5, 5))
+      -- Three blocks touched, each stored whole.
+      assert.equal(3 * BLOCK, c:stored_bytes())
+    end)
+
+    it("keeps the rest of a block on a partial rewrite", function()
+      local c = content.new(2 * BLOCK)
+      c:write(0, string.rep("a", BLOCK))
+      c:write(100, "bbb")
+      assert.equal(string.rep("a", 100) .. "bbb" .. string.rep("a", BLOCK - 103), c:read(0, BLOCK))
+    end)
+
+    it("matches a flat model under many random writes", function()
+      -- A size that ends inside a block exercises the partial last block.
+      local size = 5 * BLOCK + 1536
+      local c, model = content.new(size), string.rep("\0", size)
+      local rng = 12345
+      local function rand(n) rng = (rng * 1103515245 + 12345) % 2147483648; return rng % n end
+      for k = 1, 200 do
+        local len = rand(3 * KiB) + 1
+        local off = rand(size - len + 1)
+        local data = bytes(len, k)
+        assert.is_true(c:write(off, data))
+        model = model_write(model, off, data)
+      end
+      assert.equal(model, c:read(0, size))
+      assert.equal(sha256(model), c:sha256())
+    end)
+
+    it("refuses writes outside the disk and leaves it unchanged", function()
+      local c = content.new(BLOCK)
+      local ok, err = c:write(BLOCK - 2, "abc")
+      assert.is_nil(ok)
+      assert.matches("does not fit", err)
+      assert.is_nil((c:write(-1, "a")))
+      assert.equal(0, c.version)
+      assert.equal(0, c:stored_bytes())
+    end)
+
+    it("raises on programmer mistakes", function()
+      local c = content.new(BLOCK)
+      assert.has_error(function() c:write(0, 42) end)
+      assert.has_error(function() c:write(0.5, "a") end)
+      assert.has_error(function() c:read(0, -1) end)
+    end)
+
+    it("clamps reads at the end and refuses offsets past it", function()
+      local c = content.new(1024)
+      c:write(1020, "wxyz")
+      assert.equal("wxyz", c:read(1020, 100))
+      assert.equal("", c:read(1024, 10))
+      local s, err = c:read(1025, 1)
+      assert.is_nil(s)
+      assert.matches("outside", err)
+    end)
+
+    it("counts versions", function()
+      local c = content.new(BLOCK)
+      c:write(0, "a")
+      c:write(1, "b")
+      assert.equal(2, c.version)
+    end)
+  end)
+
+  describe("sha256", function()
+    it("of 1 MiB of zeros is the digest of 1 MiB of zeros", function()
+      assert.equal(sha256(string.rep("\0", MiB)), content.new(MiB):sha256())
+    end)
+
+    it("of a sparse disk is the digest of its bytes", function()
+      local c = content.new(2 * MiB + 512)
+      c:write(3, "head")
+      c:write(MiB + 7, bytes(BLOCK))
+      c:write(2 * MiB + 500, "tail")
+      assert.equal(sha256(c:read(0, c.size)), c:sha256())
+    end)
+
+    it("follows writes", function()
+      local c = content.new(BLOCK)
+      local before = c:sha256()
+      c:write(10, "x")
+      assert.are_not.equal(before, c:sha256())
+      assert.equal(sha256(c:read(0, BLOCK)), c:sha256())
+    end)
+  end)
+
+  describe("snapshot", function()
+    it("is isolated from later writes", function()
+      local c = content.new(2 * BLOCK)
+      c:write(0, "before")
+      local snap = c:snapshot()
+      local digest_then = snap:sha256()
+      c:write(0, "AFTER!")
+      c:write(BLOCK, "new block")
+      assert.equal("before", snap:read(0, 6))
+      assert.equal(string.rep("\0", 9), snap:read(BLOCK, 9))
+      assert.equal(digest_then, snap:sha256())
+      assert.equal(BLOCK, snap:stored_bytes())
+      assert.equal("AFTER!", c:read(0, 6))
+    end)
+
+    it("is immutable", function()
+      local snap = content.new(BLOCK):snapshot()
+      assert.is_nil(snap.write)
+      assert.has_error(function() snap.size = 1 end)
+    end)
+
+    it("lists its page ranges", function()
+      local c = content.new(4 * BLOCK)
+      c:write(BLOCK, "x")
+      local snap = c:snapshot()
+      c:write(0, "y")
+      assert.same({ { first = BLOCK, last = 2 * BLOCK - 1 } }, snap:page_ranges())
+    end)
+  end)
+
+  describe("from", function()
+    it("restores a snapshot exactly", function()
+      local c = content.new(3 * BLOCK)
+      c:write(5, bytes(BLOCK))
+      local snap = c:snapshot()
+      local restored = content.from(snap)
+      assert.equal(snap:sha256(), restored:sha256())
+      assert.equal(snap:read(0, snap.size), restored:read(0, restored.size))
+    end)
+
+    it("is writable without touching its source", function()
+      local c = content.new(BLOCK)
+      c:write(0, "orig")
+      local snap = c:snapshot()
+      local restored = content.from(snap)
+      restored:write(0, "copy")
+      assert.equal("orig", snap:read(0, 4))
+      assert.equal("orig", c:read(0, 4))
+    end)
+
+    it("grows with a zero tail", function()
+      local c = content.new(BLOCK + 512)
+      c:write(BLOCK, bytes(512))
+      local snap = c:snapshot()
+      local big = content.from(snap, 3 * BLOCK)
+      assert.equal(3 * BLOCK, big.size)
+      local expected = snap:read(0, snap.size) .. string.rep("\0", 3 * BLOCK - snap.size)
+      assert.equal(expected, big:read(0, big.size))
+      assert.equal(sha256(expected), big:sha256())
+    end)
+
+    it("refuses to shrink", function()
+      local snap = content.new(2 * BLOCK):snapshot()
+      local c, err = content.from(snap, BLOCK)
+      assert.is_nil(c)
+      assert.matches("cannot hold", err)
+    end)
+  end)
+
+  describe("delta", function()
+    it("is incremental after small writes", function()
+      local c = content.new(64 * MiB)
+      c:write(0, bytes(4 * BLOCK))
+      local first = c:snapshot()
+      c:write(10, "x")                 -- block 0
+      c:write(32 * MiB + 1, "yz")      -- a block never written before
+      local second = c:snapshot()
+      assert.same({ changed_blocks = 4, changed_bytes = 4 * BLOCK }, content.delta(first))
+      assert.same({ changed_blocks = 2, changed_bytes = 2 * BLOCK }, content.delta(second, first))
+      assert.same({ changed_blocks = 0, changed_bytes = 0 }, content.delta(second, second))
+    end)
+
+    it("ignores rewrites of identical bytes", function()
+      local c = content.new(2 * BLOCK)
+      c:write(0, "same")
+      local first = c:snapshot()
+      c:write(0, "same")
+      assert.equal(0, content.delta(c:snapshot(), first).changed_blocks)
+    end)
+
+    it("counts the partial last block by its bytes", function()
+      local c = content.new(BLOCK + 1024)
+      c:write(BLOCK, "z")
+      assert.same({ changed_blocks = 1, changed_bytes = 1024 }, content.delta(c:snapshot()))
+    end)
+
+    it("compares restores with their source by content", function()
+      local c = content.new(2 * BLOCK)
+      c:write(0, "data")
+      local snap = c:snapshot()
+      local restored = content.from(snap)
+      assert.equal(0, content.delta(restored:snapshot(), snap).changed_blocks)
+      restored:write(0, string.rep("\0", 4))
+      assert.equal(1, content.delta(restored:snapshot(), snap).changed_blocks)
+    end)
+  end)
+
+  describe("page_ranges", function()
+    it("merges adjacent stored blocks", function()
+      local c = content.new(8 * BLOCK)
+      c:write(0, "a")
+      c:write(BLOCK, "b")
+      c:write(3 * BLOCK + 9, "c")
+      assert.same({ { first = 0, last = 2 * BLOCK - 1 },
+                    { first = 3 * BLOCK, last = 4 * BLOCK - 1 } }, c:page_ranges())
+    end)
+
+    it("clips to the queried window, widened to sectors", function()
+      local c = content.new(4 * BLOCK)
+      c:write(0, bytes(2 * BLOCK))
+      assert.same({ { first = 512, last = 1535 } }, c:page_ranges(700, 600))
+      assert.same({}, c:page_ranges(2 * BLOCK, BLOCK))
+      assert.is_nil((c:page_ranges(4 * BLOCK + 1, 1)))
+    end)
+
+    it("ends at the end of a disk with a partial last block", function()
+      local c = content.new(BLOCK + 1024)
+      c:write(BLOCK + 1, "q")
+      assert.same({ { first = BLOCK, last = BLOCK + 1023 } }, c:page_ranges())
+    end)
+
+    it("keeps a block that was zeroed, as Azure does", function()
+      local c = content.new(BLOCK)
+      c:write(0, "a")
+      c:write(0, "\0")
+      assert.same({ { first = 0, last = BLOCK - 1 } }, c:page_ranges())
+    end)
+  end)
+
+  describe("memory", function()
+    it("is proportional to written data", function()
+      local c = content.new(1024 * MiB)
+      c:write(512 * MiB, "one byte")
+      assert.equal(BLOCK, c:stored_bytes())
+      assert.equal(BLOCK, c:snapshot():stored_bytes())
+    end)
+  end)
+end)
