@@ -67,11 +67,13 @@ end
 
 local function complete(op, now)
   if op.status ~= "InProgress" then return end
+  -- finish sees op.fail_with (an injected provisioning failure) and marks
+  -- its resource Failed; without a finish function the operation fails.
   local status, err
-  if op.fail_with then
-    status, err = "Failed", op.fail_with
-  elseif op.finish then
+  if op.finish then
     status, err = op.finish(op)
+  elseif op.fail_with then
+    status, err = "Failed", op.fail_with
   end
   op.status = status or "Succeeded"
   op.error = err

@@ -220,7 +220,11 @@ local function put(em, req)
     sub = req.params.sub, location = location, api_version = req.query["api-version"],
     base_url = req.base_url, duration = M.DURATION[option] or 5, resource_id = e.id,
     fail_with = req.fault_provisioning,
-    finish = function()
+    finish = function(op)
+      if op.fail_with then
+        e.body.properties.provisioningState = "Failed"
+        return "Failed", op.fail_with
+      end
       e.body.properties.provisioningState = "Succeeded"
       return "Succeeded"
     end }
