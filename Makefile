@@ -11,7 +11,8 @@ LUA_VERSION   ?= 5.4
 LUA_INCDIR    ?= /usr/include/lua$(LUA_VERSION)
 LUAJIT        ?= luajit
 LUAJIT_INCDIR ?= /usr/include/luajit-2.1
-CURL_INCDIR   ?= /usr/include
+# Debian puts curl's headers in the multiarch include directory.
+CURL_INCDIR   ?= $(shell pkg-config --variable=includedir libcurl 2>/dev/null || echo /usr/include)
 OPENSSL_INCDIR ?= /usr/include
 CC            ?= cc
 CFLAGS        ?= -O2 -g
@@ -23,7 +24,7 @@ BUILD         ?= build
 
 # Debian packages the project needs, by what needs them.
 PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
-                libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make
+                libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 PKGS_TEST     = lua-busted wrk valgrind python3-azure nodejs npm
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
@@ -63,19 +64,23 @@ demo: deps build
 emulator: deps
 	$(LUA) bin/azrp emulator
 
-test: deps-test build test-emulator test-conformance
+test: deps-test build
+	sh spec/run.sh emulator conformance
 
-test-emulator:
-	busted --run=emulator
+test-emulator: deps-test
+	sh spec/run.sh emulator
 
-test-conformance:
-	sh spec/conformance/run.sh
+test-conformance: deps-test
+	sh spec/run.sh conformance
 
 bench: deps-test
 	sh bench/run.sh
 
+# Installs into ~/.luarocks; Debian's packages satisfy the dependencies
+# (lua-cjson, lua-http ...), which LuaRocks cannot see, hence deps-mode.
 rock: deps
-	luarocks make --local rockspec/azrp-scm-1.rockspec
+	luarocks --lua-version $(LUA_VERSION) make --local --deps-mode=none \
+	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,73 @@
+-- luarocks make rockspec/azrp-scm-1.rockspec
+rockspec_format = "3.0"
+package = "azrp"
+version = "scm-1"
+source = { url = "git+file:///dev/null" }
+description = {
+  summary = "Scriptable Azure VM restore points from Lua: a libcurl/OpenSSL core, workflows and an offline emulator",
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+external_dependencies = {
+  CURL = { header = "curl/curl.h", library = "curl" },
+  OPENSSL = { header = "openssl/evp.h", library = "crypto" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["azrp.core"] = {
+      sources = { "src/core.c" },
+      incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "src" },
+      libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
+      libraries = { "curl", "crypto" },
+    },
+    -- The emulator (needs lua-http, cqueues and luaossl at run time; Debian:
+    -- lua-http lua-cqueues lua-luaossl).  Keep this list in step with
+    -- lua/azrp/emulator/: spec/emulator/packaging_spec.lua checks it.
+    ["azrp.emulator.admin"] = "lua/azrp/emulator/admin.lua",
+    ["azrp.emulator.apiversion"] = "lua/azrp/emulator/apiversion.lua",
+    ["azrp.emulator.app"] = "lua/azrp/emulator/app.lua",
+    ["azrp.emulator.arm"] = "lua/azrp/emulator/arm.lua",
+    ["azrp.emulator.blob"] = "lua/azrp/emulator/blob.lua",
+    ["azrp.emulator.clock"] = "lua/azrp/emulator/clock.lua",
+    ["azrp.emulator.content"] = "lua/azrp/emulator/content.lua",
+    ["azrp.emulator.deps"] = "lua/azrp/emulator/deps.lua",
+    ["azrp.emulator.faults"] = "lua/azrp/emulator/faults.lua",
+    ["azrp.emulator.identity"] = "lua/azrp/emulator/identity.lua",
+    ["azrp.emulator.ids"] = "lua/azrp/emulator/ids.lua",
+    ["azrp.emulator.json"] = "lua/azrp/emulator/json.lua",
+    ["azrp.emulator.jwt"] = "lua/azrp/emulator/jwt.lua",
+    ["azrp.emulator.log"] = "lua/azrp/emulator/log.lua",
+    ["azrp.emulator.lro"] = "lua/azrp/emulator/lro.lua",
+    ["azrp.emulator.main"] = "lua/azrp/emulator/main.lua",
+    ["azrp.emulator.reply"] = "lua/azrp/emulator/reply.lua",
+    ["azrp.emulator.router"] = "lua/azrp/emulator/router.lua",
+    ["azrp.emulator.seed"] = "lua/azrp/emulator/seed.lua",
+    ["azrp.emulator.server"] = "lua/azrp/emulator/server.lua",
+    ["azrp.emulator.smoke"] = "lua/azrp/emulator/smoke.lua",
+    ["azrp.emulator.store"] = "lua/azrp/emulator/store.lua",
+    ["azrp.emulator.throttle"] = "lua/azrp/emulator/throttle.lua",
+    ["azrp.emulator.tls"] = "lua/azrp/emulator/tls.lua",
+    ["azrp.emulator.util"] = "lua/azrp/emulator/util.lua",
+    ["azrp.emulator.wire"] = "lua/azrp/emulator/wire.lua",
+    ["azrp.emulator.providers.access"] = "lua/azrp/emulator/providers/access.lua",
+    ["azrp.emulator.providers.disk_restore_points"] = "lua/azrp/emulator/providers/disk_restore_points.lua",
+    ["azrp.emulator.providers.disks"] = "lua/azrp/emulator/providers/disks.lua",
+    ["azrp.emulator.providers.galleries"] = "lua/azrp/emulator/providers/galleries.lua",
+    ["azrp.emulator.providers.images"] = "lua/azrp/emulator/providers/images.lua",
+    ["azrp.emulator.providers.network"] = "lua/azrp/emulator/providers/network.lua",
+    ["azrp.emulator.providers.operations"] = "lua/azrp/emulator/providers/operations.lua",
+    ["azrp.emulator.providers.resources"] = "lua/azrp/emulator/providers/resources.lua",
+    ["azrp.emulator.providers.restore_points"] = "lua/azrp/emulator/providers/restore_points.lua",
+    ["azrp.emulator.providers.snapshots"] = "lua/azrp/emulator/providers/snapshots.lua",
+    ["azrp.emulator.providers.virtual_machines"] = "lua/azrp/emulator/providers/virtual_machines.lua",
+  },
+  install = {
+    bin = { azrp = "bin/azrp" },
+  },
+}
+test_dependencies = { "busted" }
+test = { type = "busted" }
