@@ -135,11 +135,9 @@ function H.http(em, method, path, body, headers, timeout)
   ctx:setVerify(require("openssl.ssl.context").VERIFY_PEER)
   r.ctx = ctx
   r.headers:upsert(":method", method)
+  if type(body) == "table" then r.headers:upsert("content-type", "application/json") end
   for k, v in pairs(headers or {}) do r.headers:upsert(k:lower(), v) end
-  if body then
-    r.headers:upsert("content-type", "application/json")
-    r:set_body(type(body) == "table" and json.encode(body) or body)
-  end
+  if body then r:set_body(type(body) == "table" and json.encode(body) or body) end
   local h, stream = r:go(timeout or 10)
   if not h then return nil, stream end
   local text, err = stream:get_body_as_string(timeout or 10)

@@ -1,0 +1,201 @@
+-- The emulator as a process: command line, TLS with its private CA,
+-- keep-alive, transport faults, throttling, and clean shutdown.
+local H = require "support.emu"
+local json = require "azrp.emulator.json"
+
+local function run(args)
+  local p = io.popen("lua5.4 bin/azrp emulator " .. args .. " 2>&1; echo \"rc=$?\"")
+  local out = p:read("a")
+  p:close()
+  return out, tonumber(out:match("rc=(%d+)%s*$"))
+end
+
+describe("azrp emulator command line", function()
+  it("rejects bad options with a message naming them", function()
+    local out, rc = run("--port 70000")
+    assert.are.equal(2, rc)
+    assert.matches("%-%-port must be an integer from 0 to 65535", out)
+    out, rc = run("--time-scale -1")
+    assert.are.equal(2, rc)
+    assert.matches("%-%-time%-scale", out)
+    out, rc = run("--frobnicate")
+    assert.are.equal(2, rc)
+    assert.matches("unknown option %-%-frobnicate", out)
+    out, rc = run("--seed")
+    assert.are.equal(2, rc)
+    assert.matches("option %-%-seed needs a value", out)
+    out, rc = run("--faults 'teapot=0.5'")
+    assert.are.equal(2, rc)
+    assert.matches("unknown fault 'teapot'", out)
+    out, rc = run("--help")
+    assert.are.equal(0, rc)
+    assert.matches("usage: azrp emulator", out)
+  end)
+
+  it("rejects bad seed files naming the file and the field", function()
+    local dir = os.tmpname()
+    local f = io.open(dir .. ".lua", "w")
+    f:write("return { tenants = { { id = 't' } }, subscriptions = { { id = 's' } }, vms = { { name = 'x' } } }")
+    f:close()
+    local out, rc = run("--seed " .. dir .. ".lua")
+    assert.are.equal(2, rc)
+    assert.matches("seed file .*%.lua: vms%[1%]%.resource_group must be a string", out)
+    f = io.open(dir .. ".json", "w")
+    f:write("{ not json")
+    f:close()
+    out, rc = run("--seed " .. dir .. ".json")
+    assert.are.equal(2, rc)
+    assert.matches("invalid JSON", out)
+    f = io.open(dir .. ".lua", "w")
+    f:write([[return { tenants = { { id = 't' } }, subscriptions = { { id = 's' } },
+      resource_groups = { { name = 'rg', location = 'westeurope' } },
+      disks = { { resource_group = 'rg', name = 'bad name!', location = 'westeurope', size_gb = 1 } } }]])
+    f:close()
+    out, rc = run("--seed " .. dir .. ".lua")
+    assert.are.equal(2, rc)
+    assert.matches("seed disks%[1%]: InvalidParameter", out)
+    out, rc = run("--seed /nonexistent/seed.lua")
+    assert.are.equal(2, rc)
+    assert.matches("seed file", out)
+    os.remove(dir .. ".lua"); os.remove(dir .. ".json")
+  end)
+end)
+
+describe("azrp emulator over HTTPS", function()
+  local em
+  setup(function() em = H.start("--time-scale 0.01") end)
+  teardown(function() if em then em.stop() end end)
+
+  local function token()
+    local st, body = H.http(em, "POST", "/" .. H.TENANT .. "/oauth2/v2.0/token",
+      "grant_type=client_credentials&client_id=" .. H.CLIENT_ID .. "&client_secret=" .. H.SECRET ..
+      "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+      { ["content-type"] = "application/x-www-form-urlencoded" })
+    assert.are.equal(200, st, body)
+    return json.decode(body).access_token
+  end
+
+  it("serves HTTPS that verifies against its CA, and refuses clients that don't trust it", function()
+    local st = H.http(em, "GET", "/_emulator/health")
+    assert.are.equal(200, st)
+    local p = io.popen("curl -sS -o /dev/null -w '%{http_code}' " .. em.url .. "/_emulator/health 2>&1")
+    local out = p:read("a")
+    p:close()
+    assert.matches("certificate", out)
+    p = io.popen("curl -sS -o /dev/null -w '%{http_code}' --cacert " .. em.ca_file .. " " ..
+      em.url:gsub("127%.0%.0%.1", "localhost") .. "/_emulator/health")
+    assert.are.equal("200", p:read("a"))
+    p:close()
+  end)
+
+  it("keeps connections alive across requests", function()
+    local tok = token()
+    local url = em.url .. H.VM .. "?api-version=2025-11-01"
+    local p = io.popen(string.format(
+      "curl -sS -o /dev/null -o /dev/null -o /dev/null -w '%%{num_connects}\\n' --cacert %s -H 'Authorization: Bearer %s' %s %s %s",
+      em.ca_file, tok, url, url, url))
+    local out = p:read("a")
+    p:close()
+    assert.are.same({ "1", "0", "0" }, (function() local t = {} for l in out:gmatch("%d+") do t[#t + 1] = l end return t end)())
+  end)
+
+  it("answers 401 without a token and with an expired one", function()
+    local st, body = H.http(em, "GET", H.VM .. "?api-version=2025-11-01")
+    assert.are.equal(401, st)
+    assert.are.equal("AuthenticationFailed", json.decode(body).error.code)
+    local _, minted = H.http(em, "POST", "/_emulator/tokens", { expires_in = 60 })
+    local short = json.decode(minted).access_token
+    assert.are.equal(200, (H.http(em, "GET", H.VM .. "?api-version=2025-11-01", nil, { authorization = "Bearer " .. short })))
+    assert.are.equal(200, (H.http(em, "POST", "/_emulator/clock/advance", { seconds = 120 })))
+    st, body = H.http(em, "GET", H.VM .. "?api-version=2025-11-01", nil, { authorization = "Bearer " .. short })
+    assert.are.equal(401, st)
+    assert.are.equal("ExpiredAuthenticationToken", json.decode(body).error.code)
+  end)
+
+  it("drops the connection, truncates and slows bodies on request", function()
+    local tok = token()
+    local path = H.VM .. "?api-version=2025-11-01"
+    local function curl(fault, extra)
+      local p = io.popen(string.format(
+        "curl -sS -o /dev/null -w '%%{http_code} %%{size_download} %%{time_total}' --cacert %s -H 'Authorization: Bearer %s' -H 'x-azrp-fault: %s' %s %s%s 2>&1; echo \" rc=$?\"",
+        em.ca_file, tok, fault, extra or "", em.url, path))
+      local out = p:read("a")
+      p:close()
+      return out
+    end
+    local reset = curl("reset")
+    assert.matches("rc=52", reset)          -- CURLE_GOT_NOTHING
+    local truncated = curl("truncate")
+    assert.matches("rc=18", truncated)      -- CURLE_PARTIAL_FILE
+    local slow = curl("slow", "-H 'x-azrp-fault-seconds: 1'")
+    assert.matches("^200 ", slow)
+    assert.is_true(tonumber(slow:match("^200 %d+ ([%d%.]+)")) >= 0.8)
+    local st, body, h = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "429" })
+    assert.are.equal(429, st)
+    assert.are.equal("1", h["retry-after"])
+    assert.are.equal("TooManyRequests", json.decode(body).error.code)
+    st, _, h = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "503" })
+    assert.are.equal(503, st)
+    assert.is_string(h["retry-after"])
+    st = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "500" })
+    assert.are.equal(500, st)
+    local _, counters = H.http(em, "GET", "/_emulator/counters")
+    counters = json.decode(counters)
+    assert.is_true(counters.faults.reset >= 1 and counters.faults.truncate >= 1 and counters.faults["429"] >= 1)
+  end)
+
+  it("logs requests without tokens, secrets or SAS signatures", function()
+    local _, body = H.http(em, "GET", "/_emulator/requests?n=500")
+    local text = body
+    assert.is_nil(text:find("Bearer", 1, true))
+    assert.is_nil(text:find(H.SECRET, 1, true))
+    assert.is_nil(text:find("sig=", 1, true))
+    assert.matches("VirtualMachines_Get", text)
+  end)
+
+  it("stops cleanly on SIGTERM", function()
+    local other = H.start("")
+    other.stop()
+    local gone = false
+    for _ = 1, 50 do
+      if not os.execute("kill -0 " .. other.pid .. " 2>/dev/null") then gone = true; break end
+      require("cqueues").sleep(0.1)
+    end
+    assert.is_true(gone)
+  end)
+end)
+
+describe("fault injection and throttling", function()
+  it("is reproducible for the same spec and seed", function()
+    local function sequence()
+      local t = H.app{ faults = "429=0.3,500=0.1,seed=42" }
+      local out = {}
+      for i = 1, 40 do out[i] = (t.call("GET", H.VM)) end
+      return out
+    end
+    local a, b = sequence(), sequence()
+    assert.are.same(a, b)
+    local counts = {}
+    for _, s in ipairs(a) do counts[s] = (counts[s] or 0) + 1 end
+    assert.is_true((counts[429] or 0) > 3 and (counts[500] or 0) >= 1 and (counts[200] or 0) > 10)
+  end)
+
+  it("throttles per subscription and kind with ARM's headers", function()
+    local t = H.app{ throttle = { read = { size = 5, rate = 0.001 } } }
+    local st, _, h
+    for i = 1, 5 do
+      st, _, h = t.call("GET", H.VM)
+      assert.are.equal(200, st)
+      assert.are.equal(tostring(5 - i), h["x-ms-ratelimit-remaining-subscription-reads"])
+    end
+    local body
+    st, body, h = t.call("GET", H.VM)
+    assert.are.equal(429, st)
+    assert.are.equal("SubscriptionRequestsThrottled", body.error.code)
+    assert.is_true(tonumber(h["retry-after"]) >= 1)
+    -- writes have their own bucket
+    st = t.call("PUT", H.RG .. H.COMPUTE .. "/restorePointCollections/c1",
+      { location = "westeurope", properties = { source = { id = H.VM } } })
+    assert.are.equal(201, st)
+  end)
+end)
