@@ -22,6 +22,7 @@ local T0 = 1760000000
 local BASE = "https://127.0.0.1:8443"
 local TENANT = "11111111-1111-4111-8111-111111111111"
 local OTHER_TENANT = "99999999-9999-4999-8999-999999999999"
+local NO_TENANT = "87654321-4321-4321-8321-210987654321"
 local SUB = "00000000-0000-4000-8000-000000000001"
 local APP = "22222222-2222-4222-8222-222222222222"
 local APP_OID = "33333333-3333-4333-8333-333333333333"
@@ -135,6 +136,8 @@ end
 
 local cert_key, cert = self_signed("azrp-test-app")
 local other_key, other_cert = self_signed("azrp-other")
+local X5T, X5T256 = thumbprint(cert, "sha1"), thumbprint(cert, "sha256")
+local OTHER_X5T, OTHER_X5T256 = thumbprint(other_cert, "sha1"), thumbprint(other_cert, "sha256")
 
 local function new_idp()
   local clock = clock_mod.new{ now = function() return T0 end }
@@ -266,7 +269,7 @@ describe("emulator identity", function()
       assert.same({ 400, "unauthorized_client", 700016 }, { status, body.error, body.error_codes[1] })
       status, body = call(router, "POST", token_path(OTHER_TENANT), { form = secret_form() })
       assert.same({ 400, "unauthorized_client", 700016 }, { status, body.error, body.error_codes[1] })
-      status, body = call(router, "POST", token_path("87654321-4321-4321-8321-210987654321"), { form = secret_form() })
+      status, body = call(router, "POST", token_path(NO_TENANT), { form = secret_form() })
       assert.same({ 400, "invalid_request", 90002 }, { status, body.error, body.error_codes[1] })
     end)
 
@@ -312,7 +315,7 @@ describe("emulator identity", function()
     end
 
     it("accepts RS256 with x5t (SHA-1 thumbprint)", function()
-      local a = sign_jwt({ alg = "RS256", typ = "JWT", x5t = thumbprint(cert, "sha1") }, assertion_claims(), cert_key)
+      local a = sign_jwt({ alg = "RS256", typ = "JWT", x5t = X5T }, assertion_claims(), cert_key)
       local status, body = post_assertion(a)
       assert.equal(200, status)
       local p = assert(idp:verify("Bearer " .. body.access_token))
@@ -321,16 +324,15 @@ describe("emulator identity", function()
 
     it("accepts PS256 with x5t#S256 (SHA-256 thumbprint)", function()
       if not have_openssl_cli() then return pending("needs the openssl command") end
-      local a = sign_jwt({ alg = "PS256", typ = "JWT", ["x5t#S256"] = thumbprint(cert, "sha256") },
+      local a = sign_jwt({ alg = "PS256", typ = "JWT", ["x5t#S256"] = X5T256 },
         assertion_claims(), cert_key)
       assert.equal(200, (post_assertion(a)))
     end)
 
     it("accepts login.microsoftonline.com and v1 audiences", function()
-      local x5t = thumbprint(cert, "sha1")
       for _, aud in ipairs{ "https://login.microsoftonline.com/" .. TENANT .. "/oauth2/v2.0/token",
         "https://login.microsoftonline.com/azrp-emulator/oauth2/token", BASE .. "/" .. TENANT .. "/oauth2/token" } do
-        local a = sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims{ aud = aud }, cert_key)
+        local a = sign_jwt({ alg = "RS256", x5t = X5T }, assertion_claims{ aud = aud }, cert_key)
         assert.equal(200, (post_assertion(a)), aud)
       end
     end)
@@ -346,45 +348,64 @@ describe("emulator identity", function()
     end
 
     it("rejects a wrong audience", function()
-      local a = sign_jwt({ alg = "RS256", x5t = thumbprint(cert, "sha1") },
-        assertion_claims{ aud = "https://login.microsoftonline.com/" .. OTHER_TENANT .. "/oauth2/v2.0/token" }, cert_key)
+      local a = sign_jwt({ alg = "RS256", x5t = X5T },
+        assertion_claims{ aud = "https://login.microsoftonline.com/" .. OTHER_TENANT .. "/oauth2/v2.0/token" },
+        cert_key)
       rejected(a, 700027)
     end)
 
     it("rejects an expired or not yet valid assertion with AADSTS700024", function()
-      local x5t = thumbprint(cert, "sha1")
-      rejected(sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims{ exp = T0 - 3600, nbf = T0 - 4000 }, cert_key), 700024)
-      rejected(sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims{ nbf = T0 + 3600, exp = T0 + 4000 }, cert_key), 700024)
+      local function at(nbf, exp)
+        return sign_jwt({ alg = "RS256", x5t = X5T }, assertion_claims{ nbf = nbf, exp = exp }, cert_key)
+      end
+      rejected(at(T0 - 4000, T0 - 3600), 700024)
+      rejected(at(T0 + 3600, T0 + 4000), 700024)
       -- five minutes of skew are forgiven
-      assert.equal(200, (post_assertion(sign_jwt({ alg = "RS256", x5t = x5t },
+      assert.equal(200, (post_assertion(sign_jwt({ alg = "RS256", x5t = X5T },
         assertion_claims{ nbf = T0 + 120 }, cert_key))))
     end)
 
     it("rejects a replayed jti and an assertion without one", function()
-      local x5t = thumbprint(cert, "sha1")
-      local a = sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims{ jti = "once" }, cert_key)
+      local a = sign_jwt({ alg = "RS256", x5t = X5T }, assertion_claims{ jti = "once" }, cert_key)
       assert.equal(200, (post_assertion(a)))
       rejected(a, 700027)
       local c = assertion_claims()
       c.jti = nil
-      rejected(sign_jwt({ alg = "RS256", x5t = x5t }, c, cert_key), 700027)
+      rejected(sign_jwt({ alg = "RS256", x5t = X5T }, c, cert_key), 700027)
     end)
 
     it("rejects a tampered signature, a foreign key and an unregistered certificate", function()
-      local x5t = thumbprint(cert, "sha1")
-      rejected(tamper(sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims(), cert_key)), 700027)
+      rejected(tamper(sign_jwt({ alg = "RS256", x5t = X5T }, assertion_claims(), cert_key)), 700027)
       -- right thumbprint, wrong key
-      rejected(sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims(), other_key), 700027)
+      rejected(sign_jwt({ alg = "RS256", x5t = X5T }, assertion_claims(), other_key), 700027)
       -- another certificate altogether
-      rejected(sign_jwt({ alg = "RS256", x5t = thumbprint(other_cert, "sha1") }, assertion_claims(), other_key), 700027)
+      rejected(sign_jwt({ alg = "RS256", x5t = OTHER_X5T }, assertion_claims(), other_key), 700027)
+      -- the registered key, but naming another certificate
+      local body = rejected(sign_jwt({ alg = "RS256", x5t = OTHER_X5T }, assertion_claims(), cert_key),
+        700027)
+      assert.matches("not registered", body.error_description)
+      rejected(sign_jwt({ alg = "RS256", ["x5t#S256"] = OTHER_X5T256 }, assertion_claims(), cert_key),
+        700027)
       -- no thumbprint at all
       rejected(sign_jwt({ alg = "RS256" }, assertion_claims(), cert_key), 700027)
       -- sub is not the client
-      rejected(sign_jwt({ alg = "RS256", x5t = x5t }, assertion_claims{ sub = APP }, cert_key), 700027)
+      rejected(sign_jwt({ alg = "RS256", x5t = X5T }, assertion_claims{ sub = APP }, cert_key), 700027)
+      -- an algorithm Entra does not take for assertions
+      rejected(sign_jwt({ alg = "HS256", x5t = X5T }, assertion_claims(), cert_key), 700027)
+    end)
+
+    it("rejects a tampered or foreign PS256 signature", function()
+      if not have_openssl_cli() then return pending("needs the openssl command") end
+      rejected(tamper(sign_jwt({ alg = "PS256", ["x5t#S256"] = X5T256 }, assertion_claims(), cert_key)), 700027)
+      rejected(sign_jwt({ alg = "PS256", ["x5t#S256"] = X5T256 }, assertion_claims(), other_key), 700027)
+      -- a well-formed PSS signature, but of other claims
+      local a = sign_jwt({ alg = "PS256", ["x5t#S256"] = X5T256 }, assertion_claims(), cert_key)
+      local b = sign_jwt({ alg = "PS256", ["x5t#S256"] = X5T256 }, assertion_claims(), cert_key)
+      rejected(a:match("^[^.]+%.[^.]+%.") .. b:match("[^.]+$"), 700027)
     end)
 
     it("rejects an assertion for an app with no certificate", function()
-      local a = sign_jwt({ alg = "RS256", x5t = thumbprint(cert, "sha1") },
+      local a = sign_jwt({ alg = "RS256", x5t = X5T },
         assertion_claims{ iss = APP, sub = APP }, cert_key)
       local status, body = call(router, "POST", token_path(), { form = assertion_form(a, APP) })
       assert.same({ 401, 700027 }, { status, body.error_codes[1] })
@@ -424,7 +445,8 @@ describe("emulator identity", function()
     end)
 
     it("rejects an expired token and one the emulator did not sign", function()
-      local status, body = post_fed(idp:mint_federated{ issuer = FED_ISSUER, subject = FED_SUBJECT, expires_in = -600 })
+      local expired = idp:mint_federated{ issuer = FED_ISSUER, subject = FED_SUBJECT, expires_in = -600 }
+      local status, body = post_fed(expired)
       assert.same({ 401, 700024 }, { status, body.error_codes[1] })
       local forged = sign_jwt({ alg = "RS256", kid = "x" }, { iss = FED_ISSUER, sub = FED_SUBJECT,
         aud = "api://AzureADTokenExchange", exp = T0 + 600, nbf = T0 }, other_key)
@@ -459,7 +481,7 @@ describe("emulator identity", function()
       local status, body = call(router, "GET", "/" .. TENANT .. "/v2.0/.well-known/openid-configuration")
       assert.equal(200, status)
       assert.equal(BASE .. "/" .. TENANT .. "/oauth2/v2.0/token", body.token_endpoint)
-      status, body = call(router, "GET", "/87654321-4321-4321-8321-210987654321/v2.0/.well-known/openid-configuration")
+      status, body = call(router, "GET", "/" .. NO_TENANT .. "/v2.0/.well-known/openid-configuration")
       assert.same({ 400, "invalid_tenant" }, { status, body.error })
       status, body = call(router, "GET", "/common/discovery/instance?api-version=1.1&authorization_endpoint=" ..
         "https://login.microsoftonline.com/" .. TENANT .. "/oauth2/v2.0/authorize")
@@ -514,8 +536,8 @@ describe("emulator identity", function()
       local status, body = call(router, "GET", "/metadata/identity/oauth2/token?api-version=2018-02-01",
         { headers = { metadata = "true" } })
       assert.same({ 400, "invalid_request" }, { status, body.error })
-      status = call(router, "GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net",
-        { headers = { metadata = "true" } })
+      status = call(router, "GET", "/metadata/identity/oauth2/token?api-version=2018-02-01" ..
+        "&resource=https://vault.azure.net", { headers = { metadata = "true" } })
       assert.equal(400, status)
     end)
 
@@ -566,7 +588,8 @@ describe("emulator identity", function()
       assert.equal("InvalidAuthenticationToken", select(2, idp:verify("Bearer " .. forged)))
       -- a payload edited under the original signature
       claims.oid = "00000000-0000-0000-0000-000000000000"
-      assert.is_nil(idp:verify("Bearer " .. h64 .. "." .. b64url(cjson.encode(claims)) .. "." .. token:match("[^.]+$")))
+      local edited = h64 .. "." .. b64url(cjson.encode(claims)) .. "." .. token:match("[^.]+$")
+      assert.is_nil(idp:verify("Bearer " .. edited))
       -- a token for another resource, and a federated token, are not ARM tokens
       p, code, msg = idp:verify("Bearer " .. idp:mint{ client_id = APP, audience = "https://vault.azure.net" })
       assert.same({ nil, "InvalidAuthenticationToken" }, { p, code })

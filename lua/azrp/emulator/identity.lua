@@ -120,6 +120,16 @@ local function missing(self, req, name)
     string.format("The request body must contain the following parameter: '%s'.", name))
 end
 
+-- err: "invalid_request" at the token endpoints, "invalid_tenant" in discovery.
+local function unknown_tenant(self, req, err)
+  return aad_error(self, req, 400, err, 90002, string.format(
+    "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing " ..
+    "into the correct cloud. Check with your subscription administrator, this may happen if " ..
+    "there are no active subscriptions for the tenant.", tostring(req.params.tenant):sub(1, 100)))
+end
+
+local AUTH_METHODS = { "client_secret_post", "private_key_jwt", "client_secret_basic" }
+
 -- Construction -----------------------------------------------------------
 
 local function load_cert(pem, client_id)
@@ -511,12 +521,7 @@ local function token_request(self, req, kind)
   local tenant
   if kind ~= "adfs" then
     tenant = tenant_record(p, req.params.tenant)
-    if not tenant then
-      return aad_error(self, req, 400, "invalid_request", 90002, string.format(
-        "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing " ..
-        "into the correct cloud. Check with your subscription administrator, this may happen if " ..
-        "there are no active subscriptions for the tenant.", tostring(req.params.tenant):sub(1, 100)))
-    end
+    if not tenant then return unknown_tenant(self, req, "invalid_request") end
   end
   if not f.grant_type then return missing(self, req, "grant_type") end
   if f.grant_type ~= "client_credentials" then
@@ -689,7 +694,7 @@ local function adfs_configuration(self, req)
     subject_types_supported = json.array{ "pairwise" },
     scopes_supported = json.array{ "openid", "profile", "email", "offline_access" },
     id_token_signing_alg_values_supported = json.array{ "RS256" },
-    token_endpoint_auth_methods_supported = json.array{ "client_secret_post", "client_secret_basic", "private_key_jwt" },
+    token_endpoint_auth_methods_supported = json.array(AUTH_METHODS),
     access_token_issuer = b .. "/services/trust",
   })
 end
@@ -699,22 +704,19 @@ local function tenant_configuration(self, req, v2)
   local name = req.params.tenant
   local tenant = tenant_record(p, name)
   local multi = name:lower() == "common" or name:lower() == "organizations"
-  if not tenant and not multi then
-    return aad_error(self, req, 400, "invalid_tenant", 90002, string.format(
-      "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
-      name:sub(1, 100)))
-  end
+  if not tenant and not multi then return unknown_tenant(self, req, "invalid_tenant") end
   local b, seg = base(req), tenant and tenant.id or name
   local tid = tenant and tenant.id or "{tenantid}"
   local v = v2 and "/v2.0" or ""
   return reply.json(200, {
-    issuer = v2 and string.format("%s/%s/v2.0", b, tid) or string.format("https://sts.windows.net/%s/", tid),
+    issuer = v2 and string.format("%s/%s/v2.0", b, tid)
+      or string.format("https://sts.windows.net/%s/", tid),
     token_endpoint = string.format("%s/%s/oauth2%s/token", b, seg, v),
     authorization_endpoint = string.format("%s/%s/oauth2%s/authorize", b, seg, v),
     device_authorization_endpoint = string.format("%s/%s/oauth2%s/devicecode", b, seg, v),
     end_session_endpoint = string.format("%s/%s/oauth2%s/logout", b, seg, v),
     jwks_uri = string.format("%s/%s/discovery%s/keys", b, seg, v),
-    token_endpoint_auth_methods_supported = json.array{ "client_secret_post", "private_key_jwt", "client_secret_basic" },
+    token_endpoint_auth_methods_supported = json.array(AUTH_METHODS),
     response_modes_supported = json.array{ "query", "fragment", "form_post" },
     response_types_supported = json.array{ "code", "id_token", "code id_token", "id_token token" },
     subject_types_supported = json.array{ "pairwise" },
