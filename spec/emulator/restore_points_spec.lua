@@ -318,13 +318,20 @@ describe("disk content through restore points", function()
       local _, rp = t.call("GET", target .. "/restorePoints/rp1-copy?$expand=instanceView")
       local views = rp.properties.instanceView.diskRestorePoints
       assert.are.equal(3, #views)
-      local p = views[1].replicationStatus.completionPercent
+      local p = 100
+      for _, v in ipairs(views) do p = math.min(p, v.replicationStatus.completionPercent) end
       seen[#seen + 1] = p
       if p == 100 then
-        assert.are.equal("ReplicationState/succeeded", views[1].replicationStatus.status.code)
+        for _, v in ipairs(views) do
+          assert.are.equal("ReplicationState/succeeded", v.replicationStatus.status.code)
+        end
         break
       end
-      assert.are.equal("ReplicationState/inProgress", views[1].replicationStatus.status.code)
+      local any_in_progress = false
+      for _, v in ipairs(views) do
+        if v.replicationStatus.status.code == "ReplicationState/inProgress" then any_in_progress = true end
+      end
+      assert.is_true(any_in_progress)
       if not drp then
         local _, list = t.call("GET", target .. "/restorePoints/rp1-copy/diskRestorePoints")
         for _, d in ipairs(list.value) do
@@ -347,10 +354,28 @@ describe("disk content through restore points", function()
     local wst, wbody = restore("wrong-region", drp, "westeurope")
     assert.are.equal(400, wst)
     assert.are.equal("location", wbody.error.target)
-    -- no copy of a copy, and one copy per source per region
+    -- no copy of a copy: neither a collection sourced from a copy target,
+    -- nor a restore point whose source is a copy
+    local third = "/subscriptions/" .. H.SUB .. "/resourceGroups/rg-prod" .. H.COMPUTE .. "/restorePointCollections/rpc-back"
+    st, body = t.call("PUT", third, { location = "westeurope", properties = { source = { id = target } } })
+    assert.are.equal(400, st)
+    assert.matches("copies of copies", body.error.message)
+    -- one copy per source per region
     st = t.call("PUT", target .. "/restorePoints/rp1-copy2",
       { properties = { sourceRestorePoint = { id = RPC .. "rpc/restorePoints/rp1" } } })
     assert.are.equal(409, st)
+  end)
+
+  it("copy only a Succeeded source", function()
+    local st, _ = restore_point(t, "rpc", "rp-pending")
+    assert.are.equal(201, st)
+    local target = H.DR .. H.COMPUTE .. "/restorePointCollections/rpc-dr"
+    assert.are.equal(201, (t.call("PUT", target, { location = "northeurope", properties = { source = { id = RPC .. "rpc" } } })))
+    local body
+    st, body = t.call("PUT", target .. "/restorePoints/early",
+      { properties = { sourceRestorePoint = { id = RPC .. "rpc/restorePoints/rp-pending" } } })
+    assert.are.equal(409, st)
+    assert.matches("Succeeded", body.error.message)
   end)
 
   it("grant SAS on a disk restore point, block deletion while active, revoke", function()

@@ -215,8 +215,7 @@ local function realise(em, req, body, plan, existing)
     os_doc = { osType = plan.os.os_type or disk.body.properties.osType, name = disk.body.name,
       createOption = os_in.createOption, caching = os_in.caching or "ReadWrite",
       managedDisk = { id = disk.body.id, storageAccountType = disk.body.sku.name },
-      diskSizeGB = disk.body.properties.diskSizeGB, deleteOption = os_in.deleteOption or
-        (plan.os.create and "Delete" or "Detach"),
+      diskSizeGB = disk.body.properties.diskSizeGB, deleteOption = os_in.deleteOption or "Detach",
       diffDiskSettings = json.copy(os_in.diffDiskSettings) }
     if existing then
       local old = existing.body.properties.storageProfile.osDisk
@@ -242,7 +241,7 @@ local function realise(em, req, body, plan, existing)
     data_docs[#data_docs + 1] = { lun = p.ref.lun, name = disk.body.name, createOption = p.ref.createOption,
       caching = p.ref.caching or "None", managedDisk = { id = disk.body.id, storageAccountType = disk.body.sku.name },
       diskSizeGB = disk.body.properties.diskSizeGB, toBeDetached = false,
-      deleteOption = p.ref.deleteOption or (p.create and "Delete" or "Detach") }
+      deleteOption = p.ref.deleteOption or "Detach" }
   end
   if existing then
     for _, d in ipairs(existing.body.properties.storageProfile.dataDisks or {}) do
@@ -338,6 +337,10 @@ local function put(em, req)
   }
   local e = em.store:put{ id = id, type = M.TYPE, body = doc,
     x = existing and existing.x or { power = "starting" } }
+  for _, nic in ipairs(props.networkProfile and props.networkProfile.networkInterfaces or {}) do
+    local n = em.store:get_typed(nic.id, NIC_TYPE)
+    if n then n.body.properties.virtualMachine = { id = id } end
+  end
   e.x.on_delete = nil
   local _, headers = em.lro:start{
     sub = req.params.sub, location = loc, api_version = req.query["api-version"], base_url = req.base_url,
