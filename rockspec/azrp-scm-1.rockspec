@@ -48,6 +48,7 @@ build = {
     ["azrp.emulator.seed"] = "lua/azrp/emulator/seed.lua",
     ["azrp.emulator.server"] = "lua/azrp/emulator/server.lua",
     ["azrp.emulator.smoke"] = "lua/azrp/emulator/smoke.lua",
+    ["azrp.emulator.state"] = "lua/azrp/emulator/state.lua",
     ["azrp.emulator.store"] = "lua/azrp/emulator/store.lua",
     ["azrp.emulator.throttle"] = "lua/azrp/emulator/throttle.lua",
     ["azrp.emulator.tls"] = "lua/azrp/emulator/tls.lua",

@@ -8,8 +8,8 @@
 //   node spec/conformance/js_flow.mjs --url https://127.0.0.1:PORT --ca-file ca.pem
 //
 // The private CA reaches Node through NODE_EXTRA_CA_CERTS, which Node reads
-// only at start-up: when a CA file is given and the variable is not set, the
-// script runs itself again with it.  Against real Azure: --url
+// only at start-up: when a CA file is given and the variable does not name
+// it, the script runs itself again with a bundle of both.  Against real Azure: --url
 // https://management.azure.com --authority https://login.microsoftonline.com
 // --no-emulator-admin and the AZRP_* variables for ids, names and secret.
 //
@@ -18,7 +18,9 @@
 
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ComputeManagementClient } from "@azure/arm-compute";
 
@@ -131,7 +133,7 @@ class Flow {
       const dt = now() - t0;
       const detail = describe(e);
       this.results.push([name, false, dt, detail]);
-      console.log(`FAIL ${name.padEnd(34)} ${dt.toFixed(3).padStart(7)}s  ${detail}`);
+      console.log(`FAIL ${name.padEnd(40)} ${dt.toFixed(3).padStart(7)}s  ${detail}`);
       if (process.env.AZRP_CONF_TRACEBACK && e && e.stack) console.log(e.stack);
       if (fatal) throw new FlowFailure(name);
       return undefined;
@@ -140,7 +142,7 @@ class Flow {
     let note = "";
     if (Array.isArray(value) && value.length === 2 && typeof value[1] === "string") [value, note] = value;
     this.results.push([name, true, dt, note]);
-    console.log(`ok   ${name.padEnd(34)} ${dt.toFixed(3).padStart(7)}s  ${note}`);
+    console.log(`ok   ${name.padEnd(40)} ${dt.toFixed(3).padStart(7)}s  ${note}`);
     return value;
   }
 
@@ -150,9 +152,30 @@ class Flow {
     const total = now() - this.started;
     console.log(`--- ${this.name} timings ---`);
     for (const [name, ok, dt] of this.results) {
-      console.log(`  ${name.padEnd(36)} ${dt.toFixed(3).padStart(8)}s ${ok ? "" : "FAILED"}`);
+      console.log(`  ${name.padEnd(42)} ${dt.toFixed(3).padStart(8)}s ${ok ? "" : "FAILED"}`);
     }
-    console.log(`  ${"total".padEnd(36)} ${total.toFixed(3).padStart(8)}s`);
+    console.log(`  ${"total".padEnd(42)} ${total.toFixed(3).padStart(8)}s`);
+  }
+}
+
+// fetch with the Azure SDKs' retry policy, for the calls the SDK does not
+// make (token, SAS blob reads, emulator admin): up to 3 retries on
+// 408/429/5xx and network errors, Retry-After honoured.
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+async function http(url, opts = {}) {
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    try {
+      res = await fetch(url, opts);
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await sleep(800 * 2 ** attempt);
+      continue;
+    }
+    if (!RETRY_STATUSES.has(res.status) || attempt === 3) return res;
+    await res.arrayBuffer();
+    const ra = Number(res.headers.get("retry-after"));
+    await sleep(Number.isFinite(ra) && res.headers.get("retry-after") !== null ? Math.min(ra, 30) * 1000 : 800 * 2 ** attempt);
   }
 }
 
@@ -168,7 +191,7 @@ function tokenCredential(cfg) {
       const scope = Array.isArray(scopes) ? scopes.join(" ") : scopes;
       const hit = cache.get(scope);
       if (hit && hit.expiresOnTimestamp - 300_000 > Date.now()) return hit;
-      const res = await fetch(url, {
+      const res = await http(url, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({
@@ -195,7 +218,7 @@ function tokenCredential(cfg) {
 const adminUrl = (cfg, diskId, action) => `${cfg.url}/_emulator/disks/${encodeURIComponent(diskId)}/${action}`;
 
 async function adminSha256(cfg, diskId) {
-  const res = await fetch(adminUrl(cfg, diskId, "sha256"));
+  const res = await http(adminUrl(cfg, diskId, "sha256"));
   const text = await res.text();
   check(res.status === 200, () => `GET ${adminUrl(cfg, diskId, "sha256")} -> ${res.status} ${text.slice(0, 200)}`);
   try {
@@ -219,9 +242,13 @@ async function run(cfg, ctx) {
   const rpcName = cfg.prefix, rpcDrName = `${cfg.prefix}-dr`;
   const rpName = `${cfg.prefix}-rp1`, rpDrName = `${cfg.prefix}-rp1-copy`;
   const diskName = `${cfg.prefix}-restored`;
-  const withTimeout = (p, what) => Promise.race([
-    p, sleep(cfg.timeout * 1000).then(() => { throw new FlowFailure(`${what}: no result after ${cfg.timeout}s`); }),
-  ]);
+  const withTimeout = (p, what) => {
+    let timer;
+    const limit = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new FlowFailure(`${what}: no result after ${cfg.timeout}s`)), cfg.timeout * 1000);
+    });
+    return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  };
 
   const forget = (kind, args) => {
     const i = created.findIndex((c) => c[0] === kind && j(c[1]) === j(args));
@@ -252,7 +279,7 @@ async function run(cfg, ctx) {
   if (cfg.admin) {
     await flow.step("emulator.disk.write", async () => {
       state.marker = randomBytes(512);
-      const res = await fetch(adminUrl(cfg, srcOsDisk, "write"), {
+      const res = await http(adminUrl(cfg, srcOsDisk, "write"), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ offset: 0, data: state.marker.toString("base64") }),
@@ -343,7 +370,7 @@ async function run(cfg, ctx) {
   });
 
   await flow.step("sas range read", async () => {
-    const res = await fetch(state.sas, { headers: { Range: "bytes=0-511" } });
+    const res = await http(state.sas, { headers: { Range: "bytes=0-511" } });
     const buf = Buffer.from(await res.arrayBuffer());
     check(res.status === 206, () => `GET SAS Range 0-511 -> ${res.status} ${buf.toString().slice(0, 200)}`);
     check(buf.length === 512, () => `got ${buf.length} bytes`);
@@ -362,7 +389,7 @@ async function run(cfg, ctx) {
     await withTimeout(poller.pollUntilDone(), "revokeAccess");
     check(poller.operationState.status === "succeeded", () => `poller state ${poller.operationState.status}`);
     forget("sas", [rg, rpcName, rpName, drpOsName]);
-    const res = await fetch(state.sas, { headers: { Range: "bytes=0-511" } });
+    const res = await http(state.sas, { headers: { Range: "bytes=0-511" } });
     await res.arrayBuffer();
     check(res.status === 403, () => `revoked SAS answered ${res.status}, expected 403`);
     return [null, "SAS now 403"];
@@ -498,11 +525,21 @@ async function main() {
     console.error(`js_flow.mjs: ${e.message}`);
     return 2;
   }
-  if (cfg.caFile && !process.env.NODE_EXTRA_CA_CERTS) {
-    // Node reads NODE_EXTRA_CA_CERTS at start-up only: run again with it.
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  if (cfg.caFile && extra !== cfg.caFile && !process.env.AZRP_CONF_CA_BUNDLE) {
+    // Node reads NODE_EXTRA_CA_CERTS at start-up only: run again with a
+    // bundle of the CA file and whatever extra certificates were set.
+    const dir = mkdtempSync(join(tmpdir(), "azrp-js-ca-"));
+    const bundle = join(dir, "ca.pem");
+    let pem = readFileSync(cfg.caFile, "utf8");
+    if (extra) {
+      try { pem = `${readFileSync(extra, "utf8")}\n${pem}`; } catch { /* unreadable: skip it */ }
+    }
+    writeFileSync(bundle, pem);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-      stdio: "inherit", env: { ...process.env, NODE_EXTRA_CA_CERTS: cfg.caFile },
+      stdio: "inherit", env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle, AZRP_CONF_CA_BUNDLE: bundle },
     });
+    rmSync(dir, { recursive: true, force: true });
     return r.status === null ? 1 : r.status;
   }
   if (cfg.verbose) {
@@ -524,7 +561,7 @@ async function main() {
   ctx.flow.summary();
   if (cfg.admin) {
     try {
-      const res = await fetch(`${cfg.url}/_emulator/counters`);
+      const res = await http(`${cfg.url}/_emulator/counters`);
       const text = await res.text();
       console.log(res.status === 200 ? `emulator counters: ${text.slice(0, 2000)}` : `emulator counters: HTTP ${res.status}`);
     } catch (e) {

@@ -107,7 +107,7 @@ class Flow:
             dt = time.monotonic() - t0
             detail = describe(exc)
             self.results.append((name, False, dt, detail))
-            print("FAIL %-34s %7.3fs  %s" % (name, dt, detail), flush=True)
+            print("FAIL %-36s %7.3fs  %s" % (name, dt, detail), flush=True)
             if os.environ.get("AZRP_CONF_TRACEBACK"):
                 traceback.print_exc()
             if fatal:
@@ -118,7 +118,7 @@ class Flow:
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
             value, note = value
         self.results.append((name, True, dt, note))
-        print("ok   %-34s %7.3fs  %s" % (name, dt, note), flush=True)
+        print("ok   %-36s %7.3fs  %s" % (name, dt, note), flush=True)
         return value
 
     @property
@@ -129,10 +129,36 @@ class Flow:
         total = time.monotonic() - self.started
         print("--- %s timings ---" % self.name)
         for name, ok, dt, _ in self.results:
-            print("  %-36s %8.3fs %s" % (name, dt, "" if ok else "FAILED"))
-        print("  %-36s %8.3fs" % ("total", total))
+            print("  %-38s %8.3fs %s" % (name, dt, "" if ok else "FAILED"))
+        print("  %-38s %8.3fs" % ("total", total))
         return total
 
+
+
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+
+
+def http(method, url, **kwargs):
+    """requests with the retry policy of the Azure SDKs, for the calls the
+    SDK does not make (token, SAS blob reads, emulator admin): up to 3
+    retries on 408/429/5xx and connection errors, Retry-After honoured."""
+    kwargs.setdefault("timeout", 60)
+    for attempt in range(4):
+        try:
+            resp = requests.request(method, url, **kwargs)
+        except requests.ConnectionError:
+            if attempt == 3:
+                raise
+            time.sleep(0.8 * 2 ** attempt)
+            continue
+        if resp.status_code not in RETRY_STATUSES or attempt == 3:
+            return resp
+        try:
+            delay = float(resp.headers.get("Retry-After", ""))
+        except ValueError:
+            delay = 0.8 * 2 ** attempt
+        time.sleep(min(max(delay, 0.0), 30.0))
+    return resp
 
 # ---------------------------------------------------------------------------
 # Credentials
@@ -151,7 +177,7 @@ class TokenEndpointCredential:
         tok = self._cached.get(key)
         if tok and tok.expires_on - 300 > time.time():
             return tok
-        resp = requests.post(self.url, data={
+        resp = http("POST", self.url, data={
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self.secret,
@@ -196,7 +222,7 @@ def admin_url(cfg, disk_id, action):
 
 
 def admin_sha256(cfg, disk_id):
-    resp = requests.get(admin_url(cfg, disk_id, "sha256"), verify=cfg.verify, timeout=30)
+    resp = http("GET", admin_url(cfg, disk_id, "sha256"), verify=cfg.verify)
     check(resp.status_code == 200, "GET %s -> %s %s", resp.url, resp.status_code, resp.text[:200])
     try:
         body = resp.json()
@@ -281,7 +307,7 @@ def run(cfg, ctx):
     if cfg.admin:
         def admin_write():
             state["marker"] = os.urandom(512)
-            resp = requests.post(admin_url(cfg, src_os_disk, "write"), json={
+            resp = http("POST", admin_url(cfg, src_os_disk, "write"), json={
                 "offset": 0, "data": base64.b64encode(state["marker"]).decode()},
                 verify=cfg.verify, timeout=30)
             check(resp.status_code in (200, 201, 204), "POST %s -> %s %s",
@@ -389,8 +415,7 @@ def run(cfg, ctx):
     flow.step("drp.begin_grant_access (LRO)", grant)
 
     def sas_read():
-        resp = requests.get(state["sas"], headers={"Range": "bytes=0-511"},
-                            verify=cfg.verify, timeout=60)
+        resp = http("GET", state["sas"], headers={"Range": "bytes=0-511"}, verify=cfg.verify)
         check(resp.status_code == 206, "GET SAS Range 0-511 -> %s %s", resp.status_code, resp.text[:200])
         check(len(resp.content) == 512, "got %d bytes", len(resp.content))
         cr = resp.headers.get("Content-Range", "")
@@ -408,8 +433,7 @@ def run(cfg, ctx):
         poller.result(timeout=cfg.timeout)
         check(poller.status() == "Succeeded", "poller status %r", poller.status())
         created.remove(("sas", (rg, rpc_name, rp_name, drp_os_name)))
-        resp = requests.get(state["sas"], headers={"Range": "bytes=0-511"},
-                            verify=cfg.verify, timeout=60)
+        resp = http("GET", state["sas"], headers={"Range": "bytes=0-511"}, verify=cfg.verify)
         check(resp.status_code == 403, "revoked SAS answered %s, expected 403", resp.status_code)
         return None, "SAS now 403"
 
@@ -610,7 +634,7 @@ def main(argv=None):
     flow.summary()
     if cfg.admin:
         try:
-            resp = requests.get(cfg.url + "/_emulator/counters", verify=cfg.verify, timeout=10)
+            resp = http("GET", cfg.url + "/_emulator/counters", verify=cfg.verify)
             if resp.status_code == 200:
                 print("emulator counters: %s" % json.dumps(resp.json(), sort_keys=True)[:2000])
             else:

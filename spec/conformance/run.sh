@@ -4,16 +4,16 @@
 #
 #     sh spec/conformance/run.sh [python] [js] [az]
 #
-# With no argument it runs the Python and JavaScript flows, plus the Azure
-# CLI flow when `az` is installed or AZRP_CONF_AZ=1 (which installs it).
-# Each flow gets a fresh emulator (time scale 0.01).  Installs what is
-# missing: Debian's python3-azure (apt-get, as root) and the npm packages of
+# With no argument it runs the Python SDK, JavaScript SDK and Azure CLI
+# flows (AZRP_CONF_AZ=0 leaves the CLI out).  Each flow gets a fresh
+# emulator (time scale 0.01).  Installs what is missing: Debian's
+# python3-azure and azure-cli (apt-get, as root) and the npm packages of
 # spec/conformance/package.json.  Ends with the line "N passed, N failed"
-# and exits non-zero when a flow failed.
+# (N = flows) and exits non-zero when a flow failed.
 #
 # Environment: LUA (default lua5.4), AZRP_CONF_TIME_SCALE (0.01),
 # AZRP_CONF_FLOW_TIMEOUT (seconds per flow, 900), AZRP_CONF_KEEP=1 keeps the
-# scratch folder, AZRP_CONF_AZ=0|1 forces the CLI flow off or on.
+# scratch folder, AZRP_CONF_AZ=0 skips the CLI flow.
 
 set -u
 
@@ -169,10 +169,7 @@ run_flow() {
 flows=${*:-}
 if [ -z "$flows" ]; then
   flows="python js"
-  case "${AZRP_CONF_AZ:-auto}" in
-    1) flows="$flows az" ;;
-    auto) command -v az >/dev/null 2>&1 && flows="$flows az" ;;
-  esac
+  [ "${AZRP_CONF_AZ:-1}" = 0 ] || flows="$flows az"
 fi
 
 if [ ! -f bin/azrp ]; then

@@ -21,9 +21,20 @@ H.API = { compute = "2025-11-01", disk = "2026-03-02", resources = "2021-04-01" 
 function H.app(opts)
   opts = opts or {}
   local a = app_mod.new(opts)
-  local token = a.identity and a.identity:mint{ client_id = H.CLIENT_ID, tenant = H.TENANT, expires_in = 3600 }
   local api = H.API
-  local t = { app = a, token = token }
+  local t = { app = a }
+  -- A token renewed before it expires, as a client's credential would be.
+  local token, token_exp
+  local function bearer()
+    if not a.identity then return nil end
+    if not token or a.clock:now() > token_exp - 300 then
+      token = a.identity:mint{ client_id = H.CLIENT_ID, tenant = H.TENANT, expires_in = 3600 }
+      token_exp = a.clock:now() + 3600
+      t.token = token
+    end
+    return token
+  end
+  bearer()
 
   -- call(method, path, body?, opts?) -> status, decoded body (or raw), headers
   function t.call(method, path, body, o)
@@ -36,7 +47,8 @@ function H.app(opts)
         or lower:find("/snapshots")) and api.disk) or
         (lower:match("/resourcegroups/[^/]+$") and api.resources) or api.compute
     end
-    local headers = { authorization = token and ("Bearer " .. token) or nil }
+    local b = bearer()
+    local headers = { authorization = b and ("Bearer " .. b) or nil }
     for k, v in pairs(o.headers or {}) do headers[k:lower()] = v end
     local res = a:handle{ method = method, path = p, query = query, headers = headers,
       body = type(body) == "table" and json.encode(body) or body or "",

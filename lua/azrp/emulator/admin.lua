@@ -137,6 +137,13 @@ function M.routes(em)
     { method = "POST", path = A .. "clock/advance", op = "Admin_ClockAdvance", handler = advance },
     { method = "POST", path = A .. "tokens", op = "Admin_Token", handler = token },
     { method = "POST", path = A .. "faults", op = "Admin_Faults", handler = faults },
+    { method = "POST", path = A .. "state/save", op = "Admin_StateSave", handler = function(e)
+      local file = e.opts.state_file
+      if not file then return reply.error(409, "NoStateFile", "admin: the emulator runs without --state FILE.") end
+      local ok, err = e:save_state(file)
+      if not ok then return reply.error(500, "StateSaveFailed", "admin: " .. tostring(err)) end
+      return reply.json(200, { saved = file })
+    end },
   }
   for _, x in ipairs(r) do x.admin = true end
   return r

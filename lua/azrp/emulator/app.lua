@@ -72,12 +72,38 @@ function M.new(opts)
   if faults then
     self.faults = faults.new{ spec = opts.faults, seed = opts.fault_seed }
   end
+  self.providers = {}
   for _, name in ipairs(M.PROVIDERS) do
     local mod = optional(name)
-    if mod then self:add_routes(mod.routes(self)) end
+    if mod then
+      self.providers[#self.providers + 1] = mod
+      self:add_routes(mod.routes(self))
+    end
   end
-  require("azrp.emulator.seed").apply(self, self.seed)
+  if opts.state_file and io.open(opts.state_file) then
+    local ok, err = self:load_state(opts.state_file)
+    if not ok then error(err, 0) end
+  else
+    require("azrp.emulator.seed").apply(self, self.seed)
+  end
   return self
+end
+
+-- Replaces the model with the one saved in path (state.lua), then lets
+-- providers re-create what entries hold beyond data.
+function M:load_state(path)
+  local ok, err = require("azrp.emulator.state").load(self, path)
+  if not ok then return nil, err end
+  for _, mod in ipairs(self.providers) do
+    if mod.revive then
+      for _, e in pairs(self.store.by_key) do mod.revive(self, e) end
+    end
+  end
+  return true
+end
+
+function M:save_state(path)
+  return require("azrp.emulator.state").save(self, path)
 end
 
 function M:add_routes(list)

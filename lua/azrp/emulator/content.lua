@@ -327,6 +327,20 @@ function M.delta(snap, prev)
   return { changed_blocks = n, changed_bytes = bytes }
 end
 
+-- The parts of a view that persist (state.lua): size and the block map,
+-- whose strings may be shared with other views.
+function M.export(view)
+  if not is_view(view) then error("content.export needs a snapshot or a content", 2) end
+  return { size = view.size, snapshot = is_snapshot(view), blocks = view._blocks }
+end
+
+-- The inverse of export: a content, or a snapshot when the export was one.
+function M.import(t)
+  local c = new_content(check_size(t.size), copy_blocks(t.blocks))
+  if t.snapshot then return c:snapshot() end
+  return c
+end
+
 M.is_view = is_view
 
 return M

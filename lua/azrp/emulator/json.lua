@@ -12,7 +12,6 @@ local M = {}
 local codec = cjson.new()
 codec.encode_max_depth(64)
 codec.decode_max_depth(64)
-if codec.encode_escape_forward_slash then codec.encode_escape_forward_slash(false) end
 
 M.null = codec.null
 M.array_mt = { __name = "json.array" }
@@ -50,6 +49,10 @@ function M.encode(v)
   if s:find(EMPTY_JSON, 1, true) then
     s = s:gsub(EMPTY_JSON:gsub("%p", "%%%0"), "[]")
   end
+  -- Debian's cjson escapes every "/"; ARM does not.  "\/" only ever
+  -- stands for an escaped slash (an escaped backslash is "\\"), so
+  -- unescaping it is exact.
+  if s:find("\\/", 1, true) then s = s:gsub("\\/", "/") end
   return s
 end
 

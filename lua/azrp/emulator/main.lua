@@ -12,6 +12,8 @@ usage: azrp emulator [options]
   --time-scale X       multiply every nominal duration by X (default 1; 0.01 = 100x faster)
   --faults SPEC        inject faults, e.g. "429=0.05,500=0.02,reset=0.01,seed=7"
   --no-throttle        turn ARM's request-rate limits off
+  --state FILE         load the model (resources and disk bytes) from FILE if it exists,
+                       and save it there on SIGTERM/SIGINT and on POST /_emulator/state/save
   --state-dir DIR      where the CA (ca.pem, ca.key) is kept (default ~/.cache/azrp-emulator)
   --ready-file FILE    write {"url":..., "ca_file":...} there once listening
   --log FILE           append the request log as JSON lines ("-" = stderr)
@@ -21,7 +23,7 @@ usage: azrp emulator [options]
 
 local FLAGS = { tls = true, ["no-tls"] = true, ["no-throttle"] = true, help = true, h = true, verbose = true }
 local VALUED = { host = true, port = true, ["http-port"] = true, seed = true, ["time-scale"] = true,
-  faults = true, ["state-dir"] = true, ["ready-file"] = true, log = true, ["page-size"] = true }
+  faults = true, state = true, ["state-dir"] = true, ["ready-file"] = true, log = true, ["page-size"] = true }
 
 -- Parses argv; returns options or nil and a message naming the bad one.
 function M.parse(argv)
@@ -69,6 +71,7 @@ function M.parse(argv)
     elseif name == "seed" then o.seed_file = value
     elseif name == "faults" then o.faults = value
     elseif name == "state-dir" then o.state_dir = value
+    elseif name == "state" then o.state_file = value
     elseif name == "ready-file" then o.ready_file = value
     elseif name == "log" then o.log = value
     end
@@ -124,7 +127,7 @@ function M.run(argv)
     sink = f
   end
   local built, app = pcall(app_mod.new, { time_scale = o.time_scale, seed = seed, faults = o.faults,
-    throttle = o.throttle, log_sink = sink, page_size = o.page_size })
+    throttle = o.throttle, log_sink = sink, page_size = o.page_size, state_file = o.state_file })
   if not built then return fail(tostring(app)) end
 
   local cq = cqueues.new()
@@ -177,6 +180,10 @@ function M.run(argv)
     if not sok and running then io.stderr:write("azrp emulator: ", tostring(serr), "\n") end
   end
   if sink and sink ~= io.stderr then sink:close() end
+  if o.state_file then
+    local sok, serr = app:save_state(o.state_file)
+    if not sok then return fail("--state: could not save: " .. tostring(serr)) end
+  end
   return 0
 end
 

@@ -2,8 +2,9 @@
 -- operation type (reads 250 refilled at 25/s; writes and deletes 200 at
 -- 10/s), as ARM's regional throttling applies them.  Each request takes
 -- one token; an empty bucket answers 429 with the seconds until a token is
--- back.  Buckets run on real time: --time-scale does not speed them up,
--- because clients wait on them in real time.
+-- back.  Buckets refill on wall-clock time (--time-scale does not speed
+-- them up: clients wait on them in real time); moving the emulator's clock
+-- forward through the admin API refills them too.
 local M = {}
 M.__index = M
 
@@ -22,7 +23,9 @@ function M.new(opts)
     local o = type(opts.limits) == "table" and opts.limits[k] or nil
     limits[k] = { size = o and o.size or v.size, rate = o and o.rate or v.rate }
   end
-  return setmetatable({ limits = limits, buckets = {}, now = opts.now or (opts.clock and opts.clock.source) or os.time }, M)
+  local clock = opts.clock
+  local now = opts.now or (clock and function() return clock:now() end) or os.time
+  return setmetatable({ limits = limits, buckets = {}, now = now }, M)
 end
 
 -- Returns remaining tokens, or nil and the seconds to wait; third value is

@@ -86,6 +86,10 @@ local function source_content(em, option, source_id, location)
       return nil, reply.error(404, "NotFound", string.format(
         "Source resource '%s' of the copy was not found.", source_id), "creationData.sourceResourceId")
     end
+    if src.x.ready then
+      local ok, why = src.x.ready(em)
+      if not ok then return nil, reply.error(409, "OperationNotAllowed", why, "creationData.sourceResourceId") end
+    end
     local from = src.x.snap or src.x.content:snapshot()
     return from, src
   end

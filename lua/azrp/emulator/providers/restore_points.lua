@@ -683,5 +683,10 @@ function M.routes(em)
   }
 end
 
+-- After a state load: disk restore points get their readiness check back.
+function M.revive(em, e)
+  if e.type == M.DRP_TYPE:lower() then e.x.ready = drp_ready(e) end
+end
+
 M.rp_entry = rp_entry
 return M

@@ -47,6 +47,29 @@ local function image_content(size_gb, image)
   return c
 end
 
+-- The disks of a managed image or a Compute Gallery image version named by
+-- imageReference.id, or nil and an error.  A gallery version must have
+-- finished replicating to the VM's region.
+local function image_source(em, id, location)
+  local e = em.store:get_typed(id, "Microsoft.Compute/images")
+    or em.store:get_typed(id, "Microsoft.Compute/galleries/images/versions")
+  local field = "properties.storageProfile.imageReference.id"
+  if not e or not e.x.disks then
+    return fail(field, "imageReference.id '%s' is not a managed image or gallery image version.", tostring(id))
+  end
+  if e.body.properties.provisioningState ~= "Succeeded" and e.type == "microsoft.compute/images" then
+    return nil, reply.error(409, "OperationNotAllowed", "The image is not ready yet.", field)
+  end
+  if e.x.replicated and not e.x.replicated(em, location) then
+    return nil, reply.error(409, "OperationNotAllowed", string.format(
+      "The image version has not finished replicating to region '%s'.", location), field)
+  end
+  if e.type == "microsoft.compute/images" and e.body.location ~= location then
+    return fail(field, "The managed image is in region '%s', not the VM's '%s'.", e.body.location, location)
+  end
+  return { disks = e.x.disks, os_type = e.x.os_type }
+end
+
 -- Resolves one data disk of a VM PUT into a disk entry (attaching or
 -- creating it).  plan collects disks to create once validation passed.
 local function plan_data_disk(em, req, vm_name, location, d, i, plan)
@@ -134,15 +157,30 @@ local function plan_vm(em, req, body, existing)
         return fail("properties.storageProfile.imageReference",
           "storageProfile.imageReference (publisher, offer, sku, version) is required for osDisk createOption FromImage.")
       end
+      local source
+      if img.id then
+        local serr
+        source, serr = image_source(em, img.id, body.location)
+        if not source then return nil, serr end
+      end
       local osp = props.osProfile
       if type(osp) ~= "table" or type(osp.adminUsername) ~= "string" then
         return fail("properties.osProfile.adminUsername", "Required parameter 'osProfile.adminUsername' is missing (null).")
       end
-      local os_type = os.osType or ((img.offer or ""):lower():find("windows") and "Windows") or "Linux"
+      local os_type = os.osType or (source and source.os_type) or
+        ((img.offer or ""):lower():find("windows") and "Windows") or "Linux"
       local ephemeral = type(os.diffDiskSettings) == "table" and os.diffDiskSettings.option == "Local"
       plan.os = { create = { name = os.name or (req.params.vm .. "_OsDisk_1_" .. util.guid():gsub("-", "")),
         size_gb = os.diskSizeGB or 30, sku = (os.managedDisk and os.managedDisk.storageAccountType) or "Premium_LRS",
-        os_type = os_type, image = img, ephemeral = ephemeral } }
+        os_type = os_type, image = img, ephemeral = ephemeral, source = source and source.disks.os } }
+      -- An image's data disks come with it, at their LUNs.
+      for lun, snap in pairs(source and source.disks or {}) do
+        if lun ~= "os" then
+          plan.data[#plan.data + 1] = { ref = { lun = math.tointeger(tonumber(lun)), createOption = "FromImage" },
+            create = { name = string.format("%s_DataDisk_%s", req.params.vm, lun), content = content.from(snap),
+              sku = "Premium_LRS", create_option = "FromImage", source_id = img.id } }
+        end
+      end
       if plan.os.create.sku == "UltraSSD_LRS" then
         return fail("properties.storageProfile.osDisk.managedDisk.storageAccountType", "UltraSSD_LRS can only be used with data disks.")
       end
@@ -207,8 +245,10 @@ local function realise(em, req, body, plan, existing)
     local disk = plan.os.disk
     if plan.os.create then
       local c = plan.os.create
+      local bytes = c.source and content.from(c.source) or image_content(c.size_gb, c.image)
       disk = disks.create(em, { sub = sub, rg = rg, name = c.name, location = loc, sku = c.sku,
-        content = image_content(c.size_gb, c.image), os_type = c.os_type, create_option = "FromImage" })
+        content = bytes, os_type = c.os_type, create_option = "FromImage",
+        source_id = c.image and c.image.id })
       disk.x.ephemeral = c.ephemeral or nil
     end
     local os_in = sp_in.osDisk
