@@ -26,7 +26,7 @@ BUILD         ?= build
 PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
                 libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
-PKGS_TEST     = lua-busted wrk valgrind python3-azure nodejs npm
+PKGS_TEST     = lua-busted wrk valgrind python3-azure azure-cli
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 
 SRCS = $(wildcard src/*.c)

@@ -13,7 +13,9 @@
 #
 # Environment: LUA (default lua5.4), AZRP_CONF_TIME_SCALE (0.01),
 # AZRP_CONF_FLOW_TIMEOUT (seconds per flow, 900), AZRP_CONF_KEEP=1 keeps the
-# scratch folder, AZRP_CONF_AZ=0 skips the CLI flow.
+# scratch folder (emulator output and request log per flow), AZRP_CONF_AZ=0
+# skips the CLI flow, AZRP_CONF_FAULTS="429=0.1,500=0.05,seed=7" runs the
+# flows against an emulator that injects faults (the SDKs must retry).
 
 set -u
 
@@ -24,6 +26,8 @@ PY=/usr/bin/python3
 TIME_SCALE=${AZRP_CONF_TIME_SCALE:-0.01}
 FLOW_TIMEOUT=${AZRP_CONF_FLOW_TIMEOUT:-900}
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/azrp-conformance.XXXXXX")
+FAULT_ARGS=
+[ -n "${AZRP_CONF_FAULTS:-}" ] && FAULT_ARGS="--faults $AZRP_CONF_FAULTS"
 EMU_PID=
 passed=0
 failed=0
@@ -100,8 +104,9 @@ start_emulator() {
   dir="$SCRATCH/$1"
   mkdir -p "$dir"
   READY="$dir/ready.json"
+  # shellcheck disable=SC2086 # $FAULT_ARGS is two words or none
   "$LUA" bin/azrp emulator --port 0 --ready-file "$READY" --time-scale "$TIME_SCALE" \
-    >"$dir/emulator.log" 2>&1 &
+    --log "$dir/requests.jsonl" $FAULT_ARGS >"$dir/emulator.log" 2>&1 &
   EMU_PID=$!
   i=0
   while [ $i -lt 600 ]; do
@@ -158,10 +163,16 @@ run_flow() {
   rc=$?
   t1=$(date +%s)
   stop_emulator
-  log "$name flow took $((t1 - t0)) s; emulator log: $(wc -l <"$SCRATCH/$name/emulator.log") lines"
-  if [ "$rc" != 0 ] && [ -s "$SCRATCH/$name/emulator.log" ]; then
-    log "last lines of the emulator's log:"
-    tail -15 "$SCRATCH/$name/emulator.log"
+  log "$name flow took $((t1 - t0)) s; the emulator answered $(wc -l <"$SCRATCH/$name/requests.jsonl" 2>/dev/null || echo 0) requests"
+  if [ "$rc" != 0 ]; then
+    if [ -s "$SCRATCH/$name/emulator.log" ]; then
+      log "last lines of the emulator's output:"
+      tail -15 "$SCRATCH/$name/emulator.log"
+    fi
+    if [ -s "$SCRATCH/$name/requests.jsonl" ]; then
+      log "last requests the emulator saw:"
+      tail -12 "$SCRATCH/$name/requests.jsonl"
+    fi
   fi
   record "$name" "$rc"
 }
@@ -178,7 +189,7 @@ fi
 
 for f in $flows; do
   case "$f" in
-    python) run_flow python ensure_python "$PY" "$HERE/python_flow.py" ;;
+    python) run_flow python ensure_python "$PY" "$HERE/python_flow.py" --credential identity ;;
     js) run_flow js ensure_node node "$HERE/js_flow.mjs" ;;
     az) run_flow az ensure_az sh "$HERE/az_flow.sh" ;;
     *) log "unknown flow $f"; failed=$((failed + 1)) ;;

@@ -23,7 +23,8 @@ local function drp_entry(em, req)
   if not rp then return nil, err end
   local e = em.store:get_typed(rp.id .. "/diskRestorePoints/" .. req.params.drp, rps.DRP_TYPE)
   if not e then
-    return nil, reply.not_found(rps.DRP_TYPE, req.params.rp .. "/diskRestorePoints/" .. req.params.drp, req.params.rg)
+    return nil, reply.not_found("Microsoft.Compute/restorePointCollections", req.params.rpc .. "/restorePoints/" ..
+      req.params.rp .. "/diskRestorePoints/" .. req.params.drp, req.params.rg)
   end
   return e, rp
 end

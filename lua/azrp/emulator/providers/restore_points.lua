@@ -637,7 +637,10 @@ local function rp_entry(em, req)
     return nil, err
   end
   local e = em.store:get_typed(coll.id .. "/restorePoints/" .. req.params.rp, M.RP_TYPE)
-  if not e then return nil, reply.not_found(M.RP_TYPE, req.params.rpc .. "/restorePoints/" .. req.params.rp, req.params.rg) end
+  if not e then
+    return nil, reply.not_found("Microsoft.Compute/restorePointCollections",
+      req.params.rpc .. "/restorePoints/" .. req.params.rp, req.params.rg)
+  end
   return e, nil, coll
 end
 
