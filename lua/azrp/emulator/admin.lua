@@ -110,6 +110,19 @@ local function token(em, req)
   return reply.json(200, { access_token = t, token_type = "Bearer", expires_in = body.expires_in or 3600 })
 end
 
+-- A federated token (what a platform writes to AZURE_FEDERATED_TOKEN_FILE).
+local function federated_token(em, req)
+  if not em.identity then return reply.error(501, "NotImplemented", "admin: no identity endpoint.") end
+  local body, err = body_of(req)
+  if not body then return err end
+  if type(body.issuer) ~= "string" or type(body.subject) ~= "string" then
+    return reply.error(400, "InvalidParameter", "admin: issuer and subject are required.", "issuer")
+  end
+  local t = em.identity:mint_federated{ issuer = body.issuer, subject = body.subject,
+    audience = body.audience, expires_in = body.expires_in }
+  return reply.json(200, { token = t })
+end
+
 local function faults(em, req)
   if not em.faults then return reply.error(501, "NotImplemented", "admin: no fault injection.") end
   local body, err = body_of(req)
@@ -136,6 +149,7 @@ function M.routes(em)
     { method = "GET", path = A .. "restorePoints/{id}/sizes", op = "Admin_RestorePointSizes", handler = rp_sizes },
     { method = "POST", path = A .. "clock/advance", op = "Admin_ClockAdvance", handler = advance },
     { method = "POST", path = A .. "tokens", op = "Admin_Token", handler = token },
+    { method = "POST", path = A .. "federated-tokens", op = "Admin_FederatedToken", handler = federated_token },
     { method = "POST", path = A .. "faults", op = "Admin_Faults", handler = faults },
     { method = "POST", path = A .. "state/save", op = "Admin_StateSave", handler = function(e)
       local file = e.opts.state_file

@@ -49,7 +49,7 @@ function M.new(opts)
   self.opts = opts
   self.clock = clock_mod.new{ time_scale = opts.time_scale, now = opts.now }
   self.store = store_mod.new()
-  self.lro = lro_mod.new(self.clock)
+  self.lro = lro_mod.new(self.clock, opts.lro_style)
   self.router = router_mod.new()
   self.log = log_mod.new{ sink = opts.log_sink }
   self.seed = opts.seed or require("azrp.emulator.seed").default()
@@ -182,8 +182,9 @@ function M:handle(req)
     else
       if fault and fault.provider then
         req.fault = fault.name
-        req.fault_provisioning = { code = "InternalOperationError",
-          message = "The operation failed while provisioning (injected fault)." }
+        req.fault_provisioning = fault.name == "canceled"
+          and { code = "Canceled", status = "Canceled", message = "The operation was canceled (injected fault)." }
+          or { code = "InternalOperationError", message = "The operation failed while provisioning (injected fault)." }
       elseif fault then
         req.fault_transport = fault
       end

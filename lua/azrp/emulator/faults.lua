@@ -10,7 +10,7 @@
 --   status     429, 500, 503, expired (401 ExpiredAuthenticationToken)
 --   transport  reset (connection dropped, no answer), truncate (half the
 --              body, then the connection closes), slow (body dribbled)
---   provider   failed (the long-running operation ends Failed)
+--   provider   failed, canceled (the long-running operation ends Failed or Canceled)
 local reply = require "azrp.emulator.reply"
 
 local M = {}
@@ -19,6 +19,7 @@ M.__index = M
 M.NAMES = {
   ["429"] = "status", ["500"] = "status", ["503"] = "status", expired = "status",
   reset = "transport", truncate = "transport", slow = "transport", failed = "provider",
+  canceled = "provider",
 }
 
 -- Parses spec; returns rules, seed or nil, message.

@@ -14,9 +14,13 @@ local clock_mod = require "azrp.emulator.clock"
 local M = {}
 M.__index = M
 
-function M.new(clock)
+-- style: "async" (Azure-AsyncOperation and Location, as ComputeRP and
+-- DiskRP answer), "location" (Location only) or "state" (no header: the
+-- client follows the resource's provisioningState).  The last two let
+-- clients be tested against every polling style ARM allows.
+function M.new(clock, style)
   return setmetatable({ clock = clock, ops = {}, due = binaryheap.minUnique(),
-    count = 0 }, M)
+    count = 0, style = style or "async" }, M)
 end
 
 -- spec = {
@@ -58,11 +62,12 @@ end
 
 function M:headers(op, base)
   local status = self:status_url(op, base)
-  return {
-    ["azure-asyncoperation"] = status,
-    ["location"] = status .. "&monitor=true",
-    ["retry-after"] = tostring(self:retry_after(op)),
-  }
+  local h = { ["retry-after"] = tostring(self:retry_after(op)) }
+  if self.style == "async" then h["azure-asyncoperation"] = status end
+  if self.style ~= "state" or op.kind == "post" or op.kind == "delete" then
+    h.location = status .. "&monitor=true"
+  end
+  return h
 end
 
 local function complete(op, now)
@@ -76,6 +81,7 @@ local function complete(op, now)
     status, err = "Failed", op.fail_with
   end
   op.status = status or "Succeeded"
+  if op.fail_with and op.fail_with.status == "Canceled" and op.status == "Failed" then op.status = "Canceled" end
   op.error = err
   op.ended = now
 end

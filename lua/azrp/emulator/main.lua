@@ -12,6 +12,9 @@ usage: azrp emulator [options]
   --time-scale X       multiply every nominal duration by X (default 1; 0.01 = 100x faster)
   --faults SPEC        inject faults, e.g. "429=0.05,500=0.02,reset=0.01,seed=7"
   --no-throttle        turn ARM's request-rate limits off
+  --lro-style STYLE    how long-running operations are announced: async (Azure-AsyncOperation
+                       and Location, the default), location (Location only) or state (neither:
+                       clients follow provisioningState), to test every ARM polling style
   --state FILE         load the model (resources and disk bytes) from FILE if it exists,
                        and save it there on SIGTERM/SIGINT and on POST /_emulator/state/save
   --state-dir DIR      where the CA (ca.pem, ca.key) is kept (default ~/.cache/azrp-emulator)
@@ -23,7 +26,7 @@ usage: azrp emulator [options]
 
 local FLAGS = { tls = true, ["no-tls"] = true, ["no-throttle"] = true, help = true, h = true, verbose = true }
 local VALUED = { host = true, port = true, ["http-port"] = true, seed = true, ["time-scale"] = true,
-  faults = true, state = true, ["state-dir"] = true, ["ready-file"] = true, log = true, ["page-size"] = true }
+  faults = true, state = true, ["lro-style"] = true, ["state-dir"] = true, ["ready-file"] = true, log = true, ["page-size"] = true }
 
 -- Parses argv; returns options or nil and a message naming the bad one.
 function M.parse(argv)
@@ -70,6 +73,11 @@ function M.parse(argv)
       o.time_scale = x
     elseif name == "seed" then o.seed_file = value
     elseif name == "faults" then o.faults = value
+    elseif name == "lro-style" then
+      if value ~= "async" and value ~= "location" and value ~= "state" then
+        return nil, string.format("--lro-style must be async, location or state, got '%s'", value)
+      end
+      o.lro_style = value
     elseif name == "state-dir" then o.state_dir = value
     elseif name == "state" then o.state_file = value
     elseif name == "ready-file" then o.ready_file = value
@@ -127,7 +135,7 @@ function M.run(argv)
     sink = f
   end
   local built, app = pcall(app_mod.new, { time_scale = o.time_scale, seed = seed, faults = o.faults,
-    throttle = o.throttle, log_sink = sink, page_size = o.page_size, state_file = o.state_file })
+    throttle = o.throttle, log_sink = sink, page_size = o.page_size, state_file = o.state_file, lro_style = o.lro_style })
   if not built then return fail(tostring(app)) end
 
   local cq = cqueues.new()
