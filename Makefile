@@ -65,7 +65,10 @@ emulator: deps
 	$(LUA) bin/azrp emulator
 
 test: deps-test build
-	sh spec/run.sh emulator conformance
+	sh spec/run.sh emulator c client client-jit conformance
+
+test-client: deps-test build
+	sh spec/run.sh client client-jit
 
 test-emulator: deps-test
 	sh spec/run.sh emulator

@@ -19,11 +19,28 @@ build = {
   type = "builtin",
   modules = {
     ["azrp.core"] = {
-      sources = { "src/core.c" },
+      sources = { "src/buffer.c", "src/client.c", "src/core.c", "src/crypto.c", "src/error.c",
+        "src/http.c", "src/json.c", "src/operation.c", "src/registry.c", "src/signer.c", "src/util.c" },
+      libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "src" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
-      libraries = { "curl", "crypto" },
     },
+    -- The Lua layers.
+    ["azrp"] = "lua/azrp/init.lua",
+    ["azrp.client"] = "lua/azrp/client.lua",
+    ["azrp.validate"] = "lua/azrp/validate.lua",
+    ["azrp.wait"] = "lua/azrp/wait.lua",
+    ["azrp.credentials"] = "lua/azrp/credentials/init.lua",
+    ["azrp.credentials.azure_cli"] = "lua/azrp/credentials/azure_cli.lua",
+    ["azrp.credentials.chain"] = "lua/azrp/credentials/chain.lua",
+    ["azrp.credentials.client_certificate"] = "lua/azrp/credentials/client_certificate.lua",
+    ["azrp.credentials.client_secret"] = "lua/azrp/credentials/client_secret.lua",
+    ["azrp.credentials.default"] = "lua/azrp/credentials/default.lua",
+    ["azrp.credentials.entra"] = "lua/azrp/credentials/entra.lua",
+    ["azrp.credentials.environment"] = "lua/azrp/credentials/environment.lua",
+    ["azrp.credentials.managed_identity"] = "lua/azrp/credentials/managed_identity.lua",
+    ["azrp.credentials.static"] = "lua/azrp/credentials/static.lua",
+    ["azrp.credentials.workload_identity"] = "lua/azrp/credentials/workload_identity.lua",
     -- The emulator (needs lua-http, cqueues and luaossl at run time; Debian:
     -- lua-http lua-cqueues lua-luaossl).  Keep this list in step with
     -- lua/azrp/emulator/: spec/emulator/packaging_spec.lua checks it.

@@ -26,6 +26,9 @@ for suite in "$@"; do
   case "$suite" in
     emulator) run emulator busted --run=emulator -o spec/support/summary.lua ;;
     conformance) run conformance sh spec/conformance/run.sh ;;
+    client) run client busted --run=client -o spec/support/summary.lua ;;
+    client-jit) run client-jit busted --run=client-jit -o spec/support/summary.lua ;;
+    c) run c-transport sh spec/c/run.sh; run c-crypto sh spec/c/run_crypto.sh ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done

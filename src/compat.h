@@ -19,6 +19,8 @@
 #define luaL_newlib(L, l) (luaL_newlibtable(L, l), luaL_setfuncs(L, l, 0))
 #endif
 #define lua_rawlen(L, i) lua_objlen(L, (i))
+#define lua_absindex(L, i) \
+  ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
 #if !defined(LUAJIT_VERSION)
 void luaL_setfuncs (lua_State *L, const luaL_Reg *l, int nup);
 #endif

@@ -1,7 +1,7 @@
 /*
-** azrp.core: the C heart of azrp.  For now it reports the versions of the
-** libraries it is built on; the operation registry, transfers and LRO
-** pollers are added here file by file (see README, "C core").
+** azrp.core: the C heart of azrp.  It binds every restore-point operation
+** of the registry (registry.c) and drives them, many at once and without
+** blocking, over libcurl's multi interface (client.c, operation.c).
 ** luaopen_azrp_core is the only symbol the shared object exports.
 */
 #include <curl/curl.h>
@@ -9,6 +9,11 @@
 #include <openssl/crypto.h>
 
 #include "compat.h"
+#include "engine.h"
+#include "error.h"
+#include "json.h"
+#include "registry.h"
+#include "util.h"
 
 #define AZRP_VERSION "0.1.0-dev"
 
@@ -17,6 +22,8 @@
 #else
 #define AZRP_EXPORT
 #endif
+
+void azrp_signer_open (lua_State *L);
 
 /* versions() -> { azrp = ..., curl = ..., openssl = ..., lua = ... } */
 static int core_versions (lua_State *L) {
@@ -33,16 +40,84 @@ static int core_versions (lua_State *L) {
   return 1;
 }
 
+/* operations() -> { { id, method, path, provider, lro, kind, pageable, body, query }, ... } */
+static int core_operations (lua_State *L) {
+  static const char *const kinds[] = {"read", "write", "delete"};
+  static const char *const bodies[] = {"none", "optional", "required"};
+  static const char *const finals[] = {"location", "azure-async-operation", "original-uri"};
+  const azrp_opdef *d;
+  int i = 0;
+  lua_newtable(L);
+  for (d = azrp_opdefs; d->id; d++) {
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, d->id); lua_setfield(L, -2, "id");
+    lua_pushstring(L, d->method); lua_setfield(L, -2, "method");
+    lua_pushstring(L, d->path); lua_setfield(L, -2, "path");
+    lua_pushstring(L, d->provider); lua_setfield(L, -2, "provider");
+    lua_pushstring(L, azrp_provider_version(d->provider)); lua_setfield(L, -2, "api_version");
+    lua_pushboolean(L, d->lro); lua_setfield(L, -2, "lro");
+    lua_pushstring(L, finals[d->final_state]); lua_setfield(L, -2, "final_state_via");
+    lua_pushstring(L, kinds[d->kind]); lua_setfield(L, -2, "kind");
+    lua_pushboolean(L, d->pageable); lua_setfield(L, -2, "pageable");
+    lua_pushstring(L, bodies[d->body]); lua_setfield(L, -2, "body");
+    if (d->query) { lua_pushstring(L, d->query); lua_setfield(L, -2, "query"); }
+    lua_rawseti(L, -2, ++i);
+  }
+  return 1;
+}
+
+/* interpose(class, name, fn) -> previous: lets the Lua facade add or wrap methods. */
+static int core_interpose (lua_State *L) {
+  static const char *const classes[] = {"Client", "Operation", NULL};
+  static const char *const names[] = {AZRP_CLIENT_MT, AZRP_OP_MT};
+  int cls = luaL_checkoption(L, 1, NULL, classes);
+  luaL_checkstring(L, 2);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  luaL_getmetatable(L, names[cls]);
+  lua_getfield(L, -1, "__index");
+  lua_pushvalue(L, 2);
+  lua_gettable(L, -2);       /* previous */
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_settable(L, -4);
+  return 1;
+}
+
+/* error(t) -> t as an azrp.Error (for errors made in Lua, e.g. validation) */
+static int core_error (lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  luaL_getmetatable(L, AZRP_ERROR_MT);
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
+/* now() -> monotonic seconds; wall() -> Unix seconds (both fractional) */
+static int core_now (lua_State *L) { lua_pushnumber(L, azrp_now()); return 1; }
+static int core_wall (lua_State *L) { lua_pushnumber(L, azrp_wall()); return 1; }
+
 static const luaL_Reg core_funcs[] = {
+  {"now", core_now},
+  {"wall", core_wall},
+  {"error", core_error},
   {"versions", core_versions},
+  {"operations", core_operations},
+  {"interpose", core_interpose},
   {NULL, NULL}
 };
 
 AZRP_EXPORT int luaopen_azrp_core (lua_State *L);
 
 AZRP_EXPORT int luaopen_azrp_core (lua_State *L) {
+  azrp_json_open(L);
+  azrp_error_open(L);
+  azrp_op_open(L);
   luaL_newlib(L, core_funcs);
+  azrp_client_open(L);
+  azrp_signer_open(L);
   lua_pushliteral(L, AZRP_VERSION);
   lua_setfield(L, -2, "_VERSION");
+  lua_pushliteral(L, AZRP_MIN_API_VERSION);
+  lua_setfield(L, -2, "MIN_API_VERSION");
   return 1;
 }

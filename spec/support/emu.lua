@@ -96,42 +96,8 @@ end
 -- A real emulator process
 ----------------------------------------------------------------------------
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
--- Starts `azrp emulator` with extra args; returns { url, ca_file, pid,
--- stop() }.  Waits up to 20 s for its ready file.
-function H.start(args)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
-  local ready = dir .. "/ready.json"
-  local cmd = string.format("lua5.4 bin/azrp emulator --port 0 --state-dir %s/state --ready-file %s %s > %s/out.log 2>&1 & echo $!",
-    dir, ready, args or "", dir)
-  local p = io.popen(cmd)
-  local pid = tonumber(p:read("l"))
-  p:close()
-  local info
-  for _ = 1, 200 do
-    local s = read_file(ready)
-    if s then info = json.decode(s); break end
-    require("cqueues").sleep(0.1)
-  end
-  if not info then
-    error("emulator did not start: " .. tostring(read_file(dir .. "/out.log")))
-  end
-  info.pid, info.dir = pid, dir
-  function info.stop()
-    os.execute("kill " .. pid .. " 2>/dev/null")
-  end
-  function info.log() return read_file(dir .. "/out.log") end
-  return info
-end
+-- Starts `azrp emulator` with extra args (see support.process).
+H.start = require("support.process").start
 
 -- One HTTPS request to a running emulator with lua-http's client,
 -- verifying the emulator's CA.  Returns status, body, headers (table).

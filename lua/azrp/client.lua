@@ -1,0 +1,203 @@
+--- azrp.client: the scripting face of azrp.core's client.
+--
+--     local client = azrp.client{
+--       subscription_id = "...",
+--       credential = azrp.credentials.default(),   -- or any credential
+--       endpoint = "https://management.azure.com", -- the default
+--       -- and azrp.core's options: ca_file, timeout, connect_timeout, retry,
+--       -- poll, throttle, api_versions, operation_timeout, user_agent ...
+--     }
+--
+-- Methods: one per registry operation (client:restore_points_create{...}
+-- -> azrp.Operation), call(id, params) (begin and wait), list(id, params)
+-- and each(id, params) for pageable operations, request{...} for raw HTTP
+-- (SAS URLs), and step()/pollfd()/events()/timeout() for event loops.
+-- Tokens are fetched and renewed by the credential without blocking: the
+-- token request is one more operation on the same connection pool.
+local core = require "azrp.core"
+local json = require "cjson.safe"
+local validate = require "azrp.validate"
+local wait = require "azrp.wait"
+
+local M = {}
+local Client = {}
+Client.__index = Client
+
+M.ARM = "https://management.azure.com"
+M.SCOPE = "https://management.azure.com/.default"
+
+local OWN = { credential = true, scope = true }
+
+local function snake(id)
+  return (id:gsub("_", ""):gsub("(%l)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
+end
+
+--- azrp.client(opts) -> client.  Raises on bad options (a programmer's mistake).
+function M.new(opts)
+  if type(opts) ~= "table" then error("azrp.client: expected an options table", 2) end
+  local core_opts = {}
+  for k, v in pairs(opts) do
+    if not OWN[k] then core_opts[k] = v end
+  end
+  core_opts.endpoint = core_opts.endpoint or M.ARM
+  local cred = opts.credential
+  if cred ~= nil and (type(cred) ~= "table" or type(cred.get_token) ~= "function") then
+    error("azrp.client: credential must be an azrp credential (with get_token)", 2)
+  end
+  local ok, c = pcall(core.client, core_opts)
+  if not ok then error(c, 2) end
+  local self = setmetatable({ core = c, credential = cred, scope = opts.scope or M.SCOPE }, Client)
+  wait.drivers[c] = self
+  return self
+end
+
+--- Drives every operation of this client once, without blocking, and
+-- keeps the bearer token fresh.  Returns the number of operations in flight.
+function Client:step()
+  local n, wanted = self.core:step()
+  if self.refresh then
+    self:_resume_refresh()
+  elseif wanted and self.credential then
+    self:_start_refresh()
+  end
+  if self.refresh then n = n + 1 end
+  return n
+end
+
+-- The credential runs in a coroutine: each HTTP request it makes yields
+-- an operation, and step() resumes it once that operation is done.
+function Client:_start_refresh()
+  local credential, scope, c = self.credential, self.scope, self.core
+  local function http(req)
+    local op = c:request(req)
+    coroutine.yield(op)
+    return op:result()
+  end
+  self.refresh = coroutine.create(function()
+    return credential:get_token(scope, http)
+  end)
+  self.waiting = nil
+  self:_resume_refresh()
+end
+
+function Client:_resume_refresh()
+  if self.waiting and not self.waiting:done() then return end
+  local ok, a, b = coroutine.resume(self.refresh)
+  if not ok then
+    self.refresh, self.waiting = nil, nil
+    self.core:token_failed(core.error{ kind = "auth", code = "CredentialError", message = tostring(a) })
+    return
+  end
+  if coroutine.status(self.refresh) == "suspended" then
+    self.waiting = a
+    -- The request started: give it a first push now.
+    self.core:step()
+    return
+  end
+  self.refresh, self.waiting = nil, nil
+  if a then
+    self.core:set_token(a, b)
+  else
+    self.core:token_failed(b)
+  end
+end
+
+--- Sets the bearer token directly (tests, tokens from elsewhere).
+function Client:set_token(token, expires_on)
+  self.core:set_token(token, expires_on)
+end
+
+--- begin(id, params) -> operation | nil, err: validates the body, then starts it.
+function Client:begin(id, params)
+  local ok, err = validate.check(id, params)
+  if not ok then return nil, err end
+  return self.core:begin(id, params)
+end
+
+--- call(id, params [, wait_opts]) -> result | nil, err: begin and wait.
+function Client:call(id, params, wait_opts)
+  local op, err = self:begin(id, params)
+  if not op then return nil, err end
+  return op:wait(wait_opts)
+end
+
+--- request{ method, url, headers, body, auth, timeout, retry } -> operation
+-- whose result is { status, headers, body }.
+function Client:request(req)
+  return self.core:request(req)
+end
+
+-- The next page of a list, from an absolute nextLink.
+local function next_page(self, link)
+  local op = self.core:request{ method = "GET", url = link, auth = true, kind = "read", retry = true }
+  local res, err = op:wait()
+  if not res then return nil, err end
+  local page = json.decode(res.body)
+  if res.status >= 400 or type(page) ~= "table" then
+    local e = type(page) == "table" and type(page.error) == "table" and page.error or {}
+    return nil, core.error{ kind = "azure", status = res.status, code = e.code or "ListFailed",
+      message = e.message or ("HTTP " .. res.status .. " reading the next page of a list"),
+      request_id = res.headers["x-ms-request-id"] }
+  end
+  return page
+end
+
+--- each(id, params) -> iterator over the items of every page.  On failure
+-- it yields false, err once and stops.
+function Client:each(id, params)
+  local page, err = self:call(id, params)
+  local i = 0
+  local failed = false
+  return function()
+    if failed then return nil end
+    if not page then failed = true; return false, err end
+    while true do
+      i = i + 1
+      local v = page.value and page.value[i]
+      if v ~= nil then return v end
+      if not page.nextLink or page.nextLink == json.null then return nil end
+      page, err = next_page(self, page.nextLink)
+      i = 0
+      if not page then failed = true; return false, err end
+    end
+  end
+end
+
+--- list(id, params) -> every item | nil, err.
+function Client:list(id, params)
+  local out = {}
+  for item, err in self:each(id, params) do
+    if item == false then return nil, err end
+    out[#out + 1] = item
+  end
+  return out
+end
+
+-- The cqueues polling protocol, and the rest of the core client's face.
+function Client:pollfd() return self.core:pollfd() end
+function Client:events() return self.core:events() end
+function Client:timeout()
+  local t = self.core:timeout()
+  if self.refresh and (not t or t > 0.05) then t = 0.05 end
+  return t
+end
+function Client:wait(seconds) return self.core:wait(seconds) end
+function Client:stats() return self.core:stats() end
+function Client:close() wait.drivers[self.core] = nil; return self.core:close() end
+
+function Client:__tostring()
+  return "azrp client " .. tostring(self.core)
+end
+Client.__close = Client.close
+
+-- One method per operation of the registry, e.g. client:restore_points_create{...}.
+M.methods = {}
+for _, def in ipairs(core.operations()) do
+  local name = snake(def.id)
+  M.methods[name] = def.id
+  Client[name] = function(self, params) return self:begin(def.id, params) end
+end
+
+M.Client = Client
+M.snake = snake
+return M

@@ -1,0 +1,37 @@
+--- A service principal with a client secret (OAuth 2.0 client credentials).
+local entra = require "azrp.credentials.entra"
+
+local M = {}
+
+local function need(opts, k, who)
+  if type(opts[k]) ~= "string" or opts[k] == "" then error(who .. ": option '" .. k .. "' is required", 3) end
+  return opts[k]
+end
+
+function M.new(opts)
+  local who = "credentials.client_secret"
+  if type(opts) ~= "table" then error(who .. ": options table expected", 2) end
+  local tenant, client_id = need(opts, "tenant_id", who), need(opts, "client_id", who)
+  local secret = need(opts, "client_secret", who)
+  local url = entra.token_url(entra.authority(opts.authority_host), tenant)
+  local cache = entra.cache()
+  return setmetatable({ kind = "client_secret", tenant_id = tenant, client_id = client_id }, {
+    __index = {
+      get_token = function(_, scope, http)
+        local t, e = cache.get(scope)
+        if t then return t, e end
+        local res, err = http{ method = "POST", url = url, retry = true, timeout = 30,
+          headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },
+          body = entra.form{ { "grant_type", "client_credentials" }, { "client_id", client_id },
+            { "client_secret", secret }, { "scope", scope } } }
+        if not res then return nil, err end
+        local token, exp = entra.parse(res, who)
+        if token then cache.put(scope, token, exp) end
+        return token, exp
+      end,
+    },
+    __tostring = function() return "azrp credential (client secret, client " .. client_id .. ")" end,
+  })
+end
+
+return M

@@ -1,0 +1,73 @@
+--- The Entra ID (Azure AD) token endpoint, shared by the credentials that
+-- use it: request building, response parsing, errors without secrets, and
+-- a per-scope token cache.
+local json = require "cjson.safe"
+local core = require "azrp.core"
+
+local M = {}
+
+M.AUTHORITY = "https://login.microsoftonline.com"
+M.ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+M.REFRESH_MARGIN = 300
+
+function M.authority(host)
+  host = host or os.getenv("AZURE_AUTHORITY_HOST") or M.AUTHORITY
+  return (host:gsub("/+$", ""))
+end
+
+function M.token_url(authority, tenant)
+  return string.format("%s/%s/oauth2/v2.0/token", authority, tenant)
+end
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+M.urlencode = urlencode
+
+function M.form(fields)
+  local parts = {}
+  for _, kv in ipairs(fields) do parts[#parts + 1] = kv[1] .. "=" .. urlencode(kv[2]) end
+  return table.concat(parts, "&")
+end
+
+function M.error(code, message, status)
+  return core.error{ kind = "auth", code = code, message = message, status = status, retryable = false }
+end
+
+--- Reads a token response (v2.0: expires_in; v1 and IMDS: expires_on).
+-- -> token, expires_on | nil, err.  Never puts the body into the error:
+-- only the Entra error code and description, which hold no secret.
+function M.parse(res, what)
+  if not res then return nil, M.error("CredentialUnavailable", what .. ": no response") end
+  local body = json.decode(res.body or "")
+  if res.status ~= 200 or type(body) ~= "table" or type(body.access_token) ~= "string" then
+    local code = type(body) == "table" and type(body.error) == "string" and body.error or "TokenRequestFailed"
+    local desc = type(body) == "table" and type(body.error_description) == "string" and body.error_description
+      or ("HTTP " .. tostring(res.status))
+    desc = desc:gsub("\r?\n.*", "")   -- the first line; trace ids follow
+    return nil, M.error(code, what .. ": " .. desc, res.status)
+  end
+  local exp = tonumber(body.expires_on)
+  if not exp then exp = core.wall() + (tonumber(body.expires_in) or 3599) end
+  return body.access_token, exp
+end
+
+--- A cache of tokens by scope, renewed REFRESH_MARGIN before expiry.
+function M.cache()
+  local store = {}
+  return {
+    get = function(scope)
+      local t = store[scope]
+      if t and t.exp - M.REFRESH_MARGIN > core.wall() then return t.token, t.exp end
+    end,
+    put = function(scope, token, exp) store[scope] = { token = token, exp = exp } end,
+  }
+end
+
+--- The scope's resource ("https://management.azure.com/.default" ->
+-- "https://management.azure.com/"), for IMDS and the Azure CLI.
+function M.resource(scope)
+  return (scope:gsub("/?%.default$", "/"))
+end
+
+return M

@@ -1,0 +1,57 @@
+--- Managed identity: Azure's instance metadata service (IMDS) on a VM, or
+-- the App Service / Functions identity endpoint.  Nothing is probed until
+-- a token is asked for, and then with a short timeout, so a script off
+-- Azure fails fast instead of hanging.
+local entra = require "azrp.credentials.entra"
+
+local M = {}
+
+M.IMDS = "http://169.254.169.254"
+
+local function q(k, v) return k .. "=" .. entra.urlencode(v) end
+
+function M.new(opts)
+  local who = "credentials.managed_identity"
+  opts = opts or {}
+  local select_q
+  if opts.client_id then select_q = q("client_id", opts.client_id)
+  elseif opts.object_id then select_q = q("object_id", opts.object_id)
+  elseif opts.resource_id then select_q = q("msi_res_id", opts.resource_id) end
+  local app_endpoint = opts.identity_endpoint or os.getenv("IDENTITY_ENDPOINT")
+  local app_header = opts.identity_header or os.getenv("IDENTITY_HEADER")
+  local imds = (opts.endpoint or os.getenv("IMDS_ENDPOINT") or M.IMDS):gsub("/+$", "")
+  local timeout = opts.timeout or 2
+  local cache = entra.cache()
+  return setmetatable({ kind = "managed_identity", client_id = opts.client_id }, {
+    __index = {
+      get_token = function(_, scope, http)
+        local t, e = cache.get(scope)
+        if t then return t, e end
+        local resource = entra.resource(scope)
+        local req
+        if app_endpoint and app_header then
+          req = { method = "GET", timeout = timeout, retry = true,
+            url = app_endpoint .. "?" .. q("resource", resource) .. "&api-version=2019-08-01" ..
+              (select_q and ("&" .. select_q) or ""),
+            headers = { ["X-IDENTITY-HEADER"] = app_header } }
+        else
+          req = { method = "GET", timeout = timeout, retry = true,
+            url = imds .. "/metadata/identity/oauth2/token?api-version=2018-02-01&" .. q("resource", resource) ..
+              (select_q and ("&" .. select_q) or ""),
+            headers = { Metadata = "true" } }
+        end
+        local res, err = http(req)
+        if not res then
+          return nil, entra.error("CredentialUnavailable", who .. ": no managed identity endpoint answered (" ..
+            tostring(err and err.message or err) .. ")")
+        end
+        local token, exp = entra.parse(res, who)
+        if token then cache.put(scope, token, exp) end
+        return token, exp
+      end,
+    },
+    __tostring = function() return "azrp credential (managed identity)" end,
+  })
+end
+
+return M

@@ -1,0 +1,44 @@
+--- Workload identity federation (AKS and others): the platform writes a
+-- token to a file (rotated, so it is read at every request) that Entra ID
+-- exchanges for an access token.
+local entra = require "azrp.credentials.entra"
+
+local M = {}
+
+function M.new(opts)
+  local who = "credentials.workload_identity"
+  opts = opts or {}
+  local tenant = opts.tenant_id or os.getenv("AZURE_TENANT_ID")
+  local client_id = opts.client_id or os.getenv("AZURE_CLIENT_ID")
+  local file = opts.token_file or os.getenv("AZURE_FEDERATED_TOKEN_FILE")
+  if not (tenant and client_id and file) then
+    error(who .. ": tenant_id, client_id and token_file (or AZURE_TENANT_ID, AZURE_CLIENT_ID, " ..
+      "AZURE_FEDERATED_TOKEN_FILE) are required", 2)
+  end
+  local url = entra.token_url(entra.authority(opts.authority_host), tenant)
+  local cache = entra.cache()
+  return setmetatable({ kind = "workload_identity", tenant_id = tenant, client_id = client_id }, {
+    __index = {
+      get_token = function(_, scope, http)
+        local t, e = cache.get(scope)
+        if t then return t, e end
+        local f, ferr = io.open(file, "rb")
+        if not f then return nil, entra.error("CredentialUnavailable", who .. ": cannot read the token file: " .. tostring(ferr)) end
+        local assertion = (f:read("*a") or ""):gsub("%s+$", "")
+        f:close()
+        if assertion == "" then return nil, entra.error("CredentialUnavailable", who .. ": the token file is empty") end
+        local res, err = http{ method = "POST", url = url, retry = true, timeout = 30,
+          headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },
+          body = entra.form{ { "grant_type", "client_credentials" }, { "client_id", client_id },
+            { "client_assertion_type", entra.ASSERTION_TYPE }, { "client_assertion", assertion }, { "scope", scope } } }
+        if not res then return nil, err end
+        local token, exp = entra.parse(res, who)
+        if token then cache.put(scope, token, exp) end
+        return token, exp
+      end,
+    },
+    __tostring = function() return "azrp credential (workload identity, client " .. client_id .. ")" end,
+  })
+end
+
+return M

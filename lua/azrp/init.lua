@@ -1,0 +1,37 @@
+--- azrp: Azure VM restore points, scriptable from Lua.
+--
+--     local azrp = require "azrp"
+--     local client = azrp.client{ subscription_id = SUB, credential = azrp.credentials.default() }
+--     local rp, err = client:call("RestorePoints_Create", { resource_group_name = "rg",
+--       restore_point_collection_name = "rpc", restore_point_name = "rp1", body = { properties = {} } })
+--
+-- Every REST operation of the registry is also a method named after its
+-- operationId in snake case (client:restore_points_create{...}) returning
+-- a pollable azrp.Operation.  Nothing here does network I/O at require time.
+local core = require "azrp.core"
+local client = require "azrp.client"
+local wait = require "azrp.wait"
+
+local azrp = {
+  _VERSION = core._VERSION,
+  MIN_API_VERSION = core.MIN_API_VERSION,
+  core = core,
+  credentials = require "azrp.credentials",
+}
+
+--- A client (see azrp.client).
+azrp.client = client.new
+
+--- Waits for every operation of ops (from any clients); returns the list
+-- of { value, err } pairs in the same order.
+azrp.wait_all = wait.all
+
+--- The operation registry: { { id, method, path, provider, api_version, lro, kind, pageable, ... } }.
+azrp.operations = core.operations
+
+--- Is v an azrp error?
+function azrp.is_error(v)
+  return type(v) == "table" and getmetatable(v) == getmetatable(core.error({}))
+end
+
+return azrp

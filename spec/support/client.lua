@@ -1,0 +1,53 @@
+-- Helpers for the client specs: an emulator process and an azrp client
+-- that talks to it over HTTPS with the emulator's CA.
+local json = require "cjson.safe"
+local process = require "support.process"
+
+local C = {}
+
+C.SUB = "00000000-0000-4000-8000-000000000001"
+C.TENANT = "11111111-1111-4111-8111-111111111111"
+C.CLIENT_ID = "22222222-2222-4222-8222-222222222222"
+C.SECRET = "azrp-emulator-secret"
+C.RG = "rg-prod"
+C.VM_ID = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-app-01"
+
+C.start = process.start
+
+-- client(em [, opts]) -> an azrp client with a client-secret credential.
+function C.client(em, opts)
+  local azrp = require "azrp"
+  local o = { endpoint = em.url, ca_file = em.ca_file, subscription_id = C.SUB,
+    poll = { default = 0.2, max = 2 }, retry = { base_delay = 0.05, max_delay = 0.5 },
+    credential = azrp.credentials.client_secret{ tenant_id = C.TENANT, client_id = C.CLIENT_ID,
+      client_secret = C.SECRET, authority_host = em.url } }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return azrp.client(o)
+end
+
+-- admin(em, method, path [, body]) -> status, decoded body (plain curl).
+function C.admin(em, method, path, body)
+  local f = os.tmpname()
+  local cmd = string.format("curl -sS -o %s -w '%%{http_code}' --cacert %s -X %s %s%s", f, em.ca_file, method,
+    em.url, path)
+  if body then cmd = cmd .. " -H 'content-type: application/json' -d '" .. json.encode(body) .. "'" end
+  local p = io.popen(cmd)
+  local status = tonumber(p:read("*a"))
+  p:close()
+  local h = io.open(f)
+  local text = h and h:read("*a") or ""
+  if h then h:close() end
+  os.remove(f)
+  return status, json.decode(text) or text
+end
+
+function C.counters(em)
+  local _, c = C.admin(em, "GET", "/_emulator/counters")
+  return c
+end
+
+function C.enc(id)
+  return (id:gsub("[^%w%-_%.]", function(ch) return string.format("%%%02X", ch:byte()) end))
+end
+
+return C

@@ -1,0 +1,896 @@
+/*
+** azrp.Client: one connection pool (a libcurl multi handle), its settings,
+** a bearer token slot, a client-side throttle, and the operations in
+** flight.  step() drives them all without blocking; pollfd(), events()
+** and timeout() let any event loop (cqueues, luv, a plain poll) decide when
+** to call it; wait() blocks for plain scripts.
+**
+** Tokens come from Lua: when an operation needs one (none yet, expired, or
+** rejected with 401), token_wanted() turns true and the operation waits
+** in need_token state until set_token() provides it.  The credential code
+** that fetches tokens is itself made of non-blocking operations on this
+** same client, so nothing here ever calls back into Lua.
+*/
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto.h"
+#include "engine.h"
+#include "error.h"
+#include "json.h"
+#include "util.h"
+
+azrp_client *azrp_client_check (lua_State *L, int idx) {
+  azrp_client *c = (azrp_client *)luaL_checkudata(L, idx, AZRP_CLIENT_MT);
+  if (c->http == NULL) luaL_error(L, "attempt to use a closed azrp.Client");
+  return c;
+}
+
+/* A multiplier in [0.8, 1.3), as the Go SDK jitters its backoff. */
+double azrp_client_jitter (azrp_client *c) {
+  uint64_t x = c->rng;
+  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+  c->rng = x;
+  return 0.8 + 0.5 * (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+/* Takes a token of the bucket of kind; 0 and the seconds to wait when empty. */
+int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
+  azrp_bucket *b;
+  if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
+  b = &c->buckets[kind];
+  b->tokens += (now - b->at) * b->rate;
+  if (b->tokens > b->size) b->tokens = b->size;
+  b->at = now;
+  if (b->tokens >= 1) {
+    b->tokens -= 1;
+    return 1;
+  }
+  *wait = (1 - b->tokens) / b->rate;
+  return 0;
+}
+
+const char *azrp_client_api_version (azrp_client *c, const char *provider) {
+  int i;
+  for (i = 0; azrp_providers[i].name != NULL && i < 8; i++)
+    if (strcmp(azrp_providers[i].name, provider) == 0)
+      return c->api_versions[i] ? c->api_versions[i] : azrp_providers[i].api_version;
+  return NULL;
+}
+
+/*
+** {==================================================================
+** Options
+** ===================================================================
+*/
+
+static const char *const client_options[] = {
+  "endpoint", "subscription_id", "ca_file", "ca_path", "verify", "timeout",
+  "connect_timeout", "proxy", "no_proxy", "user_agent", "allow_http", "retry",
+  "poll", "operation_timeout", "throttle", "api_versions", "max_connections",
+  "refresh_margin", NULL
+};
+
+static void check_keys (lua_State *L, int idx, const char *const *known, const char *what) {
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    int i, found = 0;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "%s: option names must be strings", what);
+    for (i = 0; known[i]; i++)
+      if (strcmp(known[i], lua_tostring(L, -2)) == 0) { found = 1; break; }
+    if (!found) luaL_error(L, "%s: unknown option '%s'", what, lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+}
+
+static const char *opt_string (lua_State *L, int idx, const char *k, const char *def) {
+  const char *s = def;
+  lua_getfield(L, idx, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option '%s' must be a string", k);
+    s = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+static double opt_number (lua_State *L, int idx, const char *k, double def, double lo, double hi) {
+  double v = def;
+  lua_getfield(L, idx, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "option '%s' must be a number", k);
+    v = lua_tonumber(L, -1);
+    if (!(v >= lo && v <= hi)) luaL_error(L, "option '%s' must be from %f to %f", k, lo, hi);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int opt_bool (lua_State *L, int idx, const char *k, int def) {
+  int v = def;
+  lua_getfield(L, idx, k);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TBOOLEAN) luaL_error(L, "option '%s' must be a boolean", k);
+    v = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static char *dupstr (const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+static void read_retry (lua_State *L, int opts, azrp_client *c) {
+  static const char *const keys[] = {"max_attempts", "base_delay", "max_delay", "max_retry_after", NULL};
+  lua_getfield(L, opts, "retry");
+  if (!lua_isnil(L, -1)) {
+    int t = lua_gettop(L);
+    luaL_checktype(L, t, LUA_TTABLE);
+    check_keys(L, t, keys, "retry");
+    c->max_attempts = (int)opt_number(L, t, "max_attempts", c->max_attempts, 1, 100);
+    c->base_delay = opt_number(L, t, "base_delay", c->base_delay, 0, 3600);
+    c->max_delay = opt_number(L, t, "max_delay", c->max_delay, 0, 86400);
+    c->max_retry_after = opt_number(L, t, "max_retry_after", c->max_retry_after, 0, 86400);
+  }
+  lua_pop(L, 1);
+}
+
+static void read_poll (lua_State *L, int opts, azrp_client *c) {
+  static const char *const keys[] = {"default", "min", "max", NULL};
+  lua_getfield(L, opts, "poll");
+  if (!lua_isnil(L, -1)) {
+    int t = lua_gettop(L);
+    luaL_checktype(L, t, LUA_TTABLE);
+    check_keys(L, t, keys, "poll");
+    c->poll_default = opt_number(L, t, "default", c->poll_default, 0, 86400);
+    c->poll_min = opt_number(L, t, "min", c->poll_min, 0, 86400);
+    c->poll_max = opt_number(L, t, "max", c->poll_max, 0, 86400);
+    if (c->poll_min > c->poll_max) luaL_error(L, "poll.min must not exceed poll.max");
+  }
+  lua_pop(L, 1);
+}
+
+static void read_throttle (lua_State *L, int opts, azrp_client *c) {
+  static const char *const keys[] = {"read", "write", "delete", NULL};
+  static const char *const kinds[] = {"read", "write", "delete"};
+  static const char *const bucket_keys[] = {"size", "rate", NULL};
+  int k;
+  /* ARM's published per-subscription buckets. */
+  c->buckets[AZRP_READ].size = 250; c->buckets[AZRP_READ].rate = 25;
+  c->buckets[AZRP_WRITE].size = 200; c->buckets[AZRP_WRITE].rate = 10;
+  c->buckets[AZRP_DELETE].size = 200; c->buckets[AZRP_DELETE].rate = 10;
+  c->throttle = 1;
+  lua_getfield(L, opts, "throttle");
+  if (lua_type(L, -1) == LUA_TBOOLEAN) c->throttle = lua_toboolean(L, -1);
+  else if (lua_type(L, -1) == LUA_TTABLE) {
+    int t = lua_gettop(L);
+    check_keys(L, t, keys, "throttle");
+    for (k = 0; k < AZRP_NKINDS; k++) {
+      lua_getfield(L, t, kinds[k]);
+      if (!lua_isnil(L, -1)) {
+        int b = lua_gettop(L);
+        luaL_checktype(L, b, LUA_TTABLE);
+        check_keys(L, b, bucket_keys, "throttle bucket");
+        c->buckets[k].size = opt_number(L, b, "size", c->buckets[k].size, 1, 1e9);
+        c->buckets[k].rate = opt_number(L, b, "rate", c->buckets[k].rate, 1e-6, 1e9);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  else if (!lua_isnil(L, -1)) luaL_error(L, "option 'throttle' must be false or a table");
+  lua_pop(L, 1);
+  for (k = 0; k < AZRP_NKINDS; k++) {
+    c->buckets[k].tokens = c->buckets[k].size;
+    c->buckets[k].at = azrp_now();
+  }
+}
+
+static int valid_api_version (const char *v) {
+  size_t n = strlen(v), i;
+  if (n != 10 && !(n == 18 && strcmp(v + 10, "-preview") == 0)) return 0;
+  for (i = 0; i < 10; i++) {
+    if (i == 4 || i == 7) { if (v[i] != '-') return 0; }
+    else if (!isdigit((unsigned char)v[i])) return 0;
+  }
+  return 1;
+}
+
+static void read_api_versions (lua_State *L, int opts, azrp_client *c) {
+  lua_getfield(L, opts, "api_versions");
+  if (!lua_isnil(L, -1)) {
+    int t = lua_gettop(L);
+    luaL_checktype(L, t, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+      int i, found = -1;
+      const char *v;
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "api_versions: keys are provider names");
+      for (i = 0; azrp_providers[i].name && i < 8; i++)
+        if (strcmp(azrp_providers[i].name, lua_tostring(L, -2)) == 0) found = i;
+      if (found < 0) luaL_error(L, "api_versions: unknown provider '%s'", lua_tostring(L, -2));
+      v = luaL_checkstring(L, -1);
+      if (!valid_api_version(v)) luaL_error(L, "api_versions.%s: '%s' is not an api-version (YYYY-MM-DD)", lua_tostring(L, -2), v);
+      if (strncmp(v, AZRP_MIN_API_VERSION, 10) < 0)
+        luaL_error(L, "api_versions.%s: '%s' is older than %s, which azrp does not send", lua_tostring(L, -2), v, AZRP_MIN_API_VERSION);
+      free(c->api_versions[found]);
+      c->api_versions[found] = strdup(v);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+static void client_free (azrp_client *c) {
+  int i;
+  if (c->http) azrp_http_free(c->http);
+  c->http = NULL;
+  free(c->endpoint); c->endpoint = NULL;
+  free(c->subscription); c->subscription = NULL;
+  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); c->token = NULL; }
+  for (i = 0; i < 8; i++) { free(c->api_versions[i]); c->api_versions[i] = NULL; }
+}
+
+/* core.client(opts) -> client */
+static int client_new (lua_State *L) {
+  azrp_client *c;
+  azrp_http_opts ho;
+  char err[256];
+  const char *endpoint;
+  size_t n;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  check_keys(L, 1, client_options, "azrp client");
+  endpoint = opt_string(L, 1, "endpoint", NULL);
+  if (endpoint == NULL) luaL_error(L, "azrp client: option 'endpoint' is required");
+  if (strncasecmp(endpoint, "https://", 8) != 0 && strncasecmp(endpoint, "http://", 7) != 0)
+    luaL_error(L, "azrp client: endpoint must be an http(s) URL");
+  c = (azrp_client *)lua_newuserdatauv(L, sizeof(azrp_client), 1);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, AZRP_CLIENT_MT);
+  c->endpoint = strdup(endpoint);
+  n = strlen(c->endpoint);
+  while (n > 0 && c->endpoint[n - 1] == '/') c->endpoint[--n] = '\0';
+  c->subscription = dupstr(opt_string(L, 1, "subscription_id", NULL));
+  c->allow_http = opt_bool(L, 1, "allow_http", 0);
+  c->refresh_margin = opt_number(L, 1, "refresh_margin", 300, 0, 86400);
+  c->max_attempts = 4;       /* as the Python SDK: 3 retries */
+  c->base_delay = 0.8;
+  c->max_delay = 60;
+  c->max_retry_after = 600;
+  c->poll_default = 30;      /* Azure SDKs' ARM default when Retry-After is absent */
+  c->poll_min = 0;
+  c->poll_max = 600;
+  read_retry(L, 1, c);
+  read_poll(L, 1, c);
+  read_throttle(L, 1, c);
+  read_api_versions(L, 1, c);
+  c->op_timeout = opt_number(L, 1, "operation_timeout", 0, 0, 1e9);
+  memset(&ho, 0, sizeof ho);
+  ho.ca_file = opt_string(L, 1, "ca_file", NULL);
+  ho.ca_path = opt_string(L, 1, "ca_path", NULL);
+  ho.verify = opt_bool(L, 1, "verify", 1);
+  ho.timeout_ms = (long)(opt_number(L, 1, "timeout", 120, 0.001, 86400) * 1000);
+  ho.connect_timeout_ms = (long)(opt_number(L, 1, "connect_timeout", 10, 0.001, 3600) * 1000);
+  ho.proxy = opt_string(L, 1, "proxy", NULL);
+  ho.no_proxy = opt_string(L, 1, "no_proxy", NULL);
+  ho.user_agent = opt_string(L, 1, "user_agent", NULL);
+  ho.max_host_connections = (long)opt_number(L, 1, "max_connections", 64, 1, 10000);
+  {
+    char seed[37];
+    if (azrp_uuid4(seed) == 0) memcpy(&c->rng, seed, sizeof c->rng);
+    c->rng ^= (uint64_t)(azrp_now() * 1e6);
+    if (c->rng == 0) c->rng = 0x9E3779B97F4A7C15ULL;
+  }
+  c->http = azrp_http_new(&ho, err, sizeof err);
+  if (c->http == NULL) {
+    client_free(c);
+    return luaL_error(L, "azrp client: %s", err);
+  }
+  return 1;
+}
+
+static int client_gc (lua_State *L) {
+  azrp_client *c = (azrp_client *)luaL_checkudata(L, 1, AZRP_CLIENT_MT);
+  /* Running operations hold references to us: none is left here. */
+  client_free(c);
+  return 0;
+}
+
+/* close(): fails every running operation, then frees the connection pool. */
+static int client_close (lua_State *L) {
+  azrp_client *c = (azrp_client *)luaL_checkudata(L, 1, AZRP_CLIENT_MT);
+  while (c->http && c->head)
+    azrp_op_fail(L, c->head, "canceled", "ClientClosed", "the client was closed");
+  client_free(c);
+  return 0;
+}
+/* }================================================================== */
+
+/*
+** {==================================================================
+** Building requests from the registry
+** ===================================================================
+*/
+
+/* The parameters a binding accepts beyond its path placeholders. */
+static const char *const common_params[] = {"id", "body", "api_version", "timeout", "wait_replication", NULL};
+
+static int is_guid (const char *s) {
+  int i;
+  if (strlen(s) != 36) return 0;
+  for (i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) { if (s[i] != '-') return 0; }
+    else if (!isxdigit((unsigned char)s[i])) return 0;
+  }
+  return 1;
+}
+
+static int chars_ok (const char *s, const char *extra) {
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL) return 0;
+  return 1;
+}
+
+/* NULL when value is a valid name for the placeholder, else why not. */
+static const char *name_problem (const char *placeholder, const char *v) {
+  size_t n = strlen(v);
+  if (n == 0) return "must not be empty";
+  if (strcmp(placeholder, "subscriptionId") == 0)
+    return is_guid(v) ? NULL : "must be a GUID";
+  if (strcmp(placeholder, "resourceGroupName") == 0) {
+    if (n > 90 || !chars_ok(v, "-_.()") || v[n - 1] == '.')
+      return "must be 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'";
+    return NULL;
+  }
+  if (strcmp(placeholder, "diskName") == 0 || strcmp(placeholder, "snapshotName") == 0) {
+    if (n > 80 || !chars_ok(v, "-_")) return "must be 1 to 80 letters, digits, '-' or '_'";
+    return NULL;
+  }
+  if (strcmp(placeholder, "galleryImageVersionName") == 0) {
+    int dots = 0;
+    const char *p;
+    for (p = v; *p; p++) {
+      if (*p == '.') { dots++; if (p == v || p[1] == '.' || p[1] == '\0') return "must be Major.Minor.Patch"; }
+      else if (!isdigit((unsigned char)*p)) return "must be Major.Minor.Patch";
+    }
+    return dots == 2 ? NULL : "must be Major.Minor.Patch";
+  }
+  if (strcmp(placeholder, "galleryName") == 0) {
+    if (n > 80 || !chars_ok(v, "_.")) return "must be 1 to 80 letters, digits, '_' or '.'";
+    return NULL;
+  }
+  if (strcmp(placeholder, "vmName") == 0) {
+    if (n > 64 || !chars_ok(v, "-_.") || v[n - 1] == '.' || v[n - 1] == '-')
+      return "must be 1 to 64 letters, digits, '-', '_' or '.', not ending with '.' or '-'";
+    return NULL;
+  }
+  if (n > 260 || !chars_ok(v, "-_.") || !isalnum((unsigned char)v[0]) || v[n - 1] == '.')
+    return "must be letters, digits, '-', '_' or '.', starting with a letter or digit and not ending with '.'";
+  return NULL;
+}
+
+/* Is key one of the op's parameters (placeholders, query, common)? */
+static int known_param (const azrp_opdef *d, const char *key) {
+  char snake[96];
+  const char *p = d->path;
+  int i;
+  for (i = 0; common_params[i]; i++) if (strcmp(common_params[i], key) == 0) return 1;
+  while ((p = strchr(p, '{')) != NULL) {
+    const char *e = strchr(p, '}');
+    char name[96];
+    size_t n = (size_t)(e - p - 1);
+    if (n >= sizeof name) n = sizeof name - 1;
+    memcpy(name, p + 1, n);
+    name[n] = '\0';
+    azrp_snake(name, snake, sizeof snake);
+    if (strcmp(name, key) == 0 || strcmp(snake, key) == 0) return 1;
+    p = e;
+  }
+  if (d->query) {
+    const char *q = d->query;
+    while (*q) {
+      char name[64];
+      size_t n = strcspn(q, " ");
+      if (n >= sizeof name) n = sizeof name - 1;
+      memcpy(name, q, n);
+      name[n] = '\0';
+      azrp_snake(name, snake, sizeof snake);
+      if (strcmp(snake, key) == 0 || strcmp(name, key) == 0) return 1;
+      q += n;
+      while (*q == ' ') q++;
+    }
+  }
+  return 0;
+}
+
+/*
+** The value of placeholder name: params[snake] or params[camel], else the
+** segment of params.id at the same place, else (subscriptionId) the
+** client's.  Returns NULL when absent.  idsegs holds the id's segments.
+*/
+static const char *param_value (lua_State *L, int params, azrp_client *c, const char *name,
+                                const char *snake, int position, char **idsegs, int nids) {
+  const char *v = NULL;
+  if (params) {
+    lua_getfield(L, params, snake);
+    if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_getfield(L, params, name); }
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "parameter '%s' must be a string", snake);
+      v = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);   /* the string is still referenced by params */
+  }
+  if (v == NULL && position < nids) v = idsegs[position];
+  if (v == NULL && strcmp(name, "subscriptionId") == 0) v = c->subscription;
+  return v;
+}
+
+static void push_invalid (lua_State *L, const char *opname, const char *target, const char *msg) {
+  azrp_errinfo e;
+  memset(&e, 0, sizeof e);
+  e.kind = "invalid"; e.code = "InvalidParameter"; e.message = msg;
+  e.target = target; e.operation = opname; e.retry_after = -1;
+  luaL_pushfail(L);
+  azrp_error_push(L, &e);
+}
+
+#define MAX_SEGS 32
+
+/* Splits an ARM id into segments (in place, in buf). */
+static int split_id (char *buf, char **segs) {
+  int n = 0;
+  char *p = buf, *s;
+  while (*p == '/') p++;
+  while (*p && n < MAX_SEGS) {
+    s = p;
+    while (*p && *p != '/') p++;
+    if (*p) *p++ = '\0';
+    segs[n++] = s;
+  }
+  return n;
+}
+
+/*
+** begin(operationId, params) -> operation | nil, err
+** Raises for programmer mistakes (unknown operation or parameter, wrong
+** types, a missing required parameter); returns nil, err for values that
+** are well-typed but invalid, before anything is sent.
+*/
+static int client_begin (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  const char *opname = luaL_checkstring(L, 2);
+  const azrp_opdef *d = azrp_opdef_find(opname);
+  int params = 0, nids = 0, nt = 0, position = 0;
+  azrp_buf url = AZRP_BUF_INIT;
+  char idbuf[2048], *idsegs[MAX_SEGS], tbuf[1024], *tsegs[MAX_SEGS], msg[512];
+  const char *api, *id;
+  azrp_op *op;
+  if (d == NULL) return luaL_argerror(L, 2, lua_pushfstring(L, "unknown operation '%s'", opname));
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    params = 3;
+    lua_pushnil(L);
+    while (lua_next(L, params) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING)
+        return luaL_error(L, "%s: parameter names must be strings", opname);
+      if (!known_param(d, lua_tostring(L, -2)))
+        return luaL_error(L, "%s: unknown parameter '%s'", opname, lua_tostring(L, -2));
+      lua_pop(L, 1);
+    }
+  }
+  /* An ARM id fills the placeholders it covers, matching the template's literals. */
+  id = params ? (lua_getfield(L, params, "id"), lua_tostring(L, -1)) : NULL;
+  if (params) lua_pop(L, 1);
+  snprintf(tbuf, sizeof tbuf, "%s", d->path);
+  nt = split_id(tbuf, tsegs);
+  if (id) {
+    int i;
+    if (strlen(id) >= sizeof idbuf || id[0] != '/') {
+      push_invalid(L, opname, "id", "id must be an ARM resource id starting with /subscriptions/");
+      return 2;
+    }
+    snprintf(idbuf, sizeof idbuf, "%s", id);
+    nids = split_id(idbuf, idsegs);
+    if (nids > nt) {
+      snprintf(msg, sizeof msg, "id has more segments than %s takes (%s)", opname, d->path);
+      push_invalid(L, opname, "id", msg);
+      return 2;
+    }
+    for (i = 0; i < nids; i++) {
+      if (tsegs[i][0] != '{' && strcasecmp(tsegs[i], idsegs[i]) != 0) {
+        snprintf(msg, sizeof msg, "id does not name a resource %s works on: segment '%s' where '%s' was expected",
+                 opname, idsegs[i], tsegs[i]);
+        push_invalid(L, opname, "id", msg);
+        return 2;
+      }
+      if (tsegs[i][0] != '{') idsegs[i] = NULL;   /* literals are taken from the template */
+    }
+  }
+  if (c->endpoint == NULL || azrp_buf_appends(&url, c->endpoint) != 0) return luaL_error(L, "out of memory");
+  for (position = 0; position < nt; position++) {
+    azrp_buf_append(&url, "/", 1);
+    if (tsegs[position][0] == '{') {
+      char name[96], snake[96];
+      const char *v, *why;
+      size_t n = strlen(tsegs[position]) - 2;
+      memcpy(name, tsegs[position] + 1, n);
+      name[n] = '\0';
+      azrp_snake(name, snake, sizeof snake);
+      v = param_value(L, params, c, name, snake, position, idsegs, nids);
+      if (v == NULL) {
+        azrp_buf_free(&url);
+        return luaL_error(L, "%s: missing parameter '%s'", opname, snake);
+      }
+      why = name_problem(name, v);
+      if (why) {
+        azrp_buf_free(&url);
+        snprintf(msg, sizeof msg, "%s '%s' %s", snake, v, why);
+        push_invalid(L, opname, snake, msg);
+        return 2;
+      }
+      azrp_url_segment(&url, v);
+    }
+    else azrp_buf_appends(&url, tsegs[position]);
+  }
+  /* api-version: per call, per client, or the provider's newest stable. */
+  api = NULL;
+  if (params) {
+    lua_getfield(L, params, "api_version");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) { azrp_buf_free(&url); return luaL_error(L, "parameter 'api_version' must be a string"); }
+      api = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+  }
+  if (api == NULL) api = azrp_client_api_version(c, d->provider);
+  if (!valid_api_version(api) || strncmp(api, AZRP_MIN_API_VERSION, 10) < 0) {
+    azrp_buf_free(&url);
+    snprintf(msg, sizeof msg, "api-version '%s' is not accepted: it must be YYYY-MM-DD and not older than %s",
+             api, AZRP_MIN_API_VERSION);
+    push_invalid(L, opname, "api_version", msg);
+    return 2;
+  }
+  azrp_buf_appends(&url, "?api-version=");
+  azrp_url_query(&url, api);
+  if (d->query && params) {
+    const char *q = d->query;
+    while (*q) {
+      char name[64], snake[64];
+      size_t n = strcspn(q, " ");
+      memcpy(name, q, n < sizeof name ? n : sizeof name - 1);
+      name[n < sizeof name ? n : sizeof name - 1] = '\0';
+      azrp_snake(name, snake, sizeof snake);
+      lua_getfield(L, params, snake);
+      if (!lua_isnil(L, -1)) {
+        const char *v;
+        if (lua_type(L, -1) == LUA_TBOOLEAN) lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
+        else lua_pushvalue(L, -1);
+        v = lua_tostring(L, -1);
+        if (v == NULL) { azrp_buf_free(&url); return luaL_error(L, "parameter '%s' must be a string or boolean", snake); }
+        azrp_buf_append(&url, "&", 1);
+        azrp_buf_appends(&url, name);
+        azrp_buf_append(&url, "=", 1);
+        azrp_url_query(&url, v);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+      q += n;
+      while (*q == ' ') q++;
+    }
+  }
+  op = azrp_op_new(L, 1);
+  snprintf(op->name, sizeof op->name, "%s", d->id);
+  op->def = d;
+  op->lro = d->lro;
+  op->final_state = d->final_state;
+  op->kind = d->kind;
+  op->retry_unsafe = d->retry_unsafe;
+  op->auth = 1;
+  op->method = strdup(d->method);
+  op->url = url.data;   /* ownership moves to the op */
+  if (params) {
+    lua_getfield(L, params, "body");
+    if (!lua_isnil(L, -1)) {
+      size_t len;
+      const char *s;
+      if (d->body == AZRP_BODY_NONE) return luaL_error(L, "%s takes no body", opname);
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        int top = lua_gettop(L);
+        if (azrp_json_encode(L, top) == 2)
+          return luaL_error(L, "%s: body cannot be encoded as JSON: %s", opname, lua_tostring(L, -1));
+        lua_replace(L, top);
+      }
+      else if (lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "%s: body must be a table or a JSON string", opname);
+      s = lua_tolstring(L, -1, &len);
+      op->body = (char *)malloc(len + 1);
+      if (op->body == NULL) return luaL_error(L, "out of memory");
+      memcpy(op->body, s, len);
+      op->body[len] = '\0';
+      op->bodylen = len;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, params, "timeout");
+    if (!lua_isnil(L, -1)) {
+      double t = lua_tonumber(L, -1);
+      if (lua_type(L, -1) != LUA_TNUMBER || t <= 0) return luaL_error(L, "parameter 'timeout' must be a positive number");
+      op->deadline = azrp_now() + t;
+    }
+    lua_pop(L, 1);
+    /* A copy (sourceRestorePoint) is followed to 100 % replication unless asked not to. */
+    if (strcmp(d->id, "RestorePoints_Create") == 0) {
+      lua_getfield(L, params, "wait_replication");
+      op->wait_replication = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (op->wait_replication == -1) {
+        op->wait_replication = 0;
+        lua_getfield(L, params, "body");
+        if (lua_type(L, -1) == LUA_TTABLE) {
+          lua_getfield(L, -1, "properties");
+          if (lua_type(L, -1) == LUA_TTABLE) {
+            lua_getfield(L, -1, "sourceRestorePoint");
+            op->wait_replication = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+          }
+          lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+      }
+    }
+  }
+  if (d->body == AZRP_BODY_REQUIRED && op->body == NULL)
+    return luaL_error(L, "%s: missing parameter 'body'", opname);
+  if (op->deadline == 0 && c->op_timeout > 0) op->deadline = azrp_now() + c->op_timeout;
+  azrp_op_start(L, op);
+  return 1;
+}
+
+/*
+** request{ method =, url =, headers = {...}, body =, auth = bool,
+** timeout = s, retry = bool } -> operation whose result is
+** { status, headers, body } for any HTTP status (for token endpoints and
+** SAS URLs); transport errors fail it.
+*/
+static int client_request (lua_State *L) {
+  static const char *const keys[] = {"method", "url", "headers", "body", "auth", "timeout", "retry", "kind", NULL};
+  azrp_client *c = azrp_client_check(L, 1);
+  azrp_op *op;
+  const char *method, *url;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  check_keys(L, 2, keys, "request");
+  method = opt_string(L, 2, "method", "GET");
+  url = opt_string(L, 2, "url", NULL);
+  if (url == NULL) return luaL_error(L, "request: 'url' is required");
+  if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
+    return luaL_error(L, "request: url must be http(s)");
+  op = azrp_op_new(L, 1);
+  snprintf(op->name, sizeof op->name, "request");
+  op->raw = 1;
+  op->kind = -1;   /* not ARM: no throttle bucket */
+  op->method = strdup(method);
+  op->url = strdup(url);
+  op->auth = opt_bool(L, 2, "auth", 0);
+  op->retry_unsafe = opt_bool(L, 2, "retry", 0);
+  if (op->auth && !azrp_url_is_https(url) && !(c->allow_http && azrp_url_is_loopback(url)))
+    return luaL_error(L, "request: a bearer token is only sent over https");
+  lua_getfield(L, 2, "kind");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, -1);
+    op->kind = strcmp(k, "read") == 0 ? AZRP_READ : strcmp(k, "write") == 0 ? AZRP_WRITE :
+               strcmp(k, "delete") == 0 ? AZRP_DELETE : -1;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 2, "body");
+  if (!lua_isnil(L, -1)) {
+    size_t len;
+    const char *s = luaL_checklstring(L, -1, &len);
+    op->body = (char *)malloc(len + 1);
+    if (op->body == NULL) return luaL_error(L, "out of memory");
+    memcpy(op->body, s, len);
+    op->body[len] = '\0';
+    op->bodylen = len;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 2, "headers");
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    int t = lua_gettop(L), n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) { n++; lua_pop(L, 1); }
+    op->headers = (char **)calloc((size_t)n + 1, sizeof(char *));
+    if (op->headers == NULL) return luaL_error(L, "out of memory");
+    n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+      const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+      size_t len;
+      if (lua_type(L, -2) != LUA_TSTRING || v == NULL) return luaL_error(L, "request: headers are name = string");
+      len = strlen(k) + strlen(v) + 3;
+      op->headers[n] = (char *)malloc(len);
+      if (op->headers[n] == NULL) return luaL_error(L, "out of memory");
+      snprintf(op->headers[n], len, "%s: %s", k, v);
+      n++;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 2, "timeout");
+  if (!lua_isnil(L, -1)) op->deadline = azrp_now() + luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  azrp_op_start(L, op);
+  return 1;
+}
+/* }================================================================== */
+
+/*
+** {==================================================================
+** Driving
+** ===================================================================
+*/
+
+/* Runs one round: finished transfers, due operations. Returns the count in flight. */
+static int client_step (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  azrp_xfer *x;
+  azrp_op *op, *next;
+  double now;
+  int fired = 0;
+  if (azrp_http_step(c->http) < 0) return luaL_error(L, "libcurl's multi interface failed");
+  while ((x = azrp_http_done(c->http)) != NULL) {
+    op = (azrp_op *)x->owner;
+    azrp_op_response(L, op, x);
+  }
+  now = azrp_now();
+  for (op = c->head; op != NULL; op = next) {
+    next = op->next;
+    if (op->state == OP_WAITING && op->due <= now) { azrp_op_fire(L, op); fired = 1; }
+    else if (op->deadline > 0 && now >= op->deadline && op->state != OP_DONE)
+      azrp_op_fail(L, op, "timeout", "OperationTimeout", "the operation did not finish before its deadline");
+  }
+  if (fired && azrp_http_step(c->http) < 0) return luaL_error(L, "libcurl's multi interface failed");
+  lua_pushinteger(L, c->nactive);
+  lua_pushboolean(L, c->token_wanted);
+  return 2;
+}
+
+/* Seconds until step() must run again (0 = now), or nil when nothing waits. */
+static double next_deadline (azrp_client *c, int *any) {
+  double now = azrp_now(), best = 1e18;
+  long ms = azrp_http_timeout(c->http);
+  azrp_op *op;
+  *any = 0;
+  if (ms >= 0) { best = (double)ms / 1000.0; *any = 1; }
+  for (op = c->head; op; op = op->next) {
+    double d = 1e18;
+    if (op->state == OP_WAITING) d = op->due - now;
+    if (op->deadline > 0 && op->deadline - now < d) d = op->deadline - now;
+    if (op->state == OP_SENDING) *any = 1;
+    if (d < 1e17) { *any = 1; if (d < best) best = d; }
+  }
+  if (best < 0) best = 0;
+  return best;
+}
+
+static int client_timeout (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  int any;
+  double t = next_deadline(c, &any);
+  if (!any) lua_pushnil(L);
+  else lua_pushnumber(L, t);
+  return 1;
+}
+
+/* wait([seconds]): blocks until there is something for step() to do. */
+static int client_wait (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  double limit = luaL_optnumber(L, 2, 1e9), t;
+  int any;
+  t = next_deadline(c, &any);
+  if (!any || t > limit) t = limit;
+  if (t > 0) azrp_http_wait(c->http, (long)ceil(t * 1000.0));
+  return 0;
+}
+
+static int client_pollfd (lua_State *L) {
+  lua_pushinteger(L, azrp_http_pollfd(azrp_client_check(L, 1)->http));
+  return 1;
+}
+
+static int client_events (lua_State *L) {
+  azrp_client_check(L, 1);
+  lua_pushliteral(L, "r");
+  return 1;
+}
+
+/* set_token(token, expires_on) — expires_on: Unix seconds, nil = never. */
+static int client_set_token (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  size_t len;
+  const char *t = luaL_checklstring(L, 2, &len);
+  double exp = luaL_optnumber(L, 3, 0);
+  azrp_op *op;
+  if (len == 0) return luaL_argerror(L, 2, "empty token");
+  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); }
+  c->token = strdup(t);
+  c->token_expires = exp;
+  c->token_wanted = 0;
+  for (op = c->head; op; op = op->next)
+    if (op->state == OP_NEED_TOKEN) { op->state = OP_WAITING; op->due = azrp_now(); }
+  return 0;
+}
+
+static int client_token_wanted (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  lua_pushboolean(L, c->token_wanted || (c->token_expires > 0 && azrp_wall() >= c->token_expires - c->refresh_margin));
+  return 1;
+}
+
+/* token_failed(err): operations waiting for a token fail with err. */
+static int client_token_failed (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  azrp_op *op, *next;
+  const char *msg;
+  luaL_checkany(L, 2);
+  lua_getglobal(L, "tostring");   /* luaL_tolstring is 5.2+; tostring honours __tostring everywhere */
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 1);
+  msg = lua_tostring(L, -1);
+  for (op = c->head; op; op = next) {
+    next = op->next;
+    if (op->state == OP_NEED_TOKEN) azrp_op_fail(L, op, "auth", "CredentialUnavailable", msg);
+  }
+  c->token_wanted = 0;
+  return 0;
+}
+
+static int client_stats (lua_State *L) {
+  azrp_client *c = azrp_client_check(L, 1);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, c->nactive); lua_setfield(L, -2, "active");
+  lua_pushinteger(L, c->requests); lua_setfield(L, -2, "requests");
+  lua_pushinteger(L, c->retries); lua_setfield(L, -2, "retries");
+  lua_pushinteger(L, c->throttled_waits); lua_setfield(L, -2, "throttled_waits");
+  return 1;
+}
+
+static int client_tostring (lua_State *L) {
+  azrp_client *c = (azrp_client *)luaL_checkudata(L, 1, AZRP_CLIENT_MT);
+  lua_pushfstring(L, "azrp.Client %s (%p)%s", c->endpoint ? c->endpoint : "", (void *)c,
+                  c->http ? "" : " closed");
+  return 1;
+}
+/* }================================================================== */
+
+void azrp_client_open (lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"begin", client_begin},
+    {"request", client_request},
+    {"step", client_step},
+    {"wait", client_wait},
+    {"timeout", client_timeout},
+    {"pollfd", client_pollfd},
+    {"events", client_events},
+    {"set_token", client_set_token},
+    {"token_wanted", client_token_wanted},
+    {"token_failed", client_token_failed},
+    {"stats", client_stats},
+    {"close", client_close},
+    {NULL, NULL}
+  };
+  static const luaL_Reg meta[] = {
+    {"__gc", client_gc},
+    {"__close", client_gc},
+    {"__tostring", client_tostring},
+    {NULL, NULL}
+  };
+  luaL_newmetatable(L, AZRP_CLIENT_MT);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, client_new);
+  lua_setfield(L, -2, "client");
+}
