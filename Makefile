@@ -32,7 +32,7 @@ PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
-.PHONY: all build deps deps-test demo test test-emulator test-conformance \
+.PHONY: all build asan deps deps-test demo test test-emulator test-conformance \
         emulator bench rock clean
 
 all: build
@@ -42,12 +42,24 @@ build: $(BUILD)/5.4/azrp/core.so $(BUILD)/jit/azrp/core.so
 $(BUILD)/5.4/azrp/core.so: $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR) \
-	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@ $(SRCS) -lcurl -lcrypto
+	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@.tmp $(SRCS) -lcurl -lcrypto
+	mv $@.tmp $@
 
 $(BUILD)/jit/azrp/core.so: $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(LUAJIT_INCDIR) \
-	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@ $(SRCS) -lcurl -lcrypto
+	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@.tmp $(SRCS) -lcurl -lcrypto
+	mv $@.tmp $@
+
+# azrp.core with AddressSanitizer and UndefinedBehaviorSanitizer, for
+# spec/sanitize.sh (the interpreter preloads libasan).
+$(BUILD)/asan/azrp/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  $(WARN) -fPIC -I$(LUA_INCDIR) -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@.tmp $(SRCS) -lcurl -lcrypto
+	mv $@.tmp $@
+
+asan: $(BUILD)/asan/azrp/core.so
 
 # Installs what is missing: apt-get as root, otherwise a message naming it.
 deps:
@@ -64,8 +76,8 @@ demo: deps build
 emulator: deps
 	$(LUA) bin/azrp emulator
 
-test: deps-test build
-	sh spec/run.sh emulator c client client-jit conformance
+test: deps-test build asan
+	sh spec/run.sh emulator c client client-jit sanitize conformance
 
 test-client: deps-test build
 	sh spec/run.sh client client-jit

@@ -29,6 +29,7 @@ for suite in "$@"; do
     client) run client busted --run=client -o spec/support/summary.lua ;;
     client-jit) run client-jit busted --run=client-jit -o spec/support/summary.lua ;;
     c) run c-transport sh spec/c/run.sh; run c-crypto sh spec/c/run_crypto.sh ;;
+    sanitize) run sanitize sh spec/sanitize.sh ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done

@@ -756,8 +756,8 @@ static int client_step (lua_State *L) {
   return 2;
 }
 
-/* Seconds until step() must run again (0 = now), or nil when nothing waits. */
-static double next_deadline (azrp_client *c, int *any) {
+/* Seconds until step() must run again (0 = now); *any = 0 when nothing waits. */
+double azrp_client_timeout (azrp_client *c, int *any) {
   double now = azrp_now(), best = 1e18;
   long ms = azrp_http_timeout(c->http);
   azrp_op *op;
@@ -777,7 +777,7 @@ static double next_deadline (azrp_client *c, int *any) {
 static int client_timeout (lua_State *L) {
   azrp_client *c = azrp_client_check(L, 1);
   int any;
-  double t = next_deadline(c, &any);
+  double t = azrp_client_timeout(c, &any);
   if (!any) lua_pushnil(L);
   else lua_pushnumber(L, t);
   return 1;
@@ -788,7 +788,7 @@ static int client_wait (lua_State *L) {
   azrp_client *c = azrp_client_check(L, 1);
   double limit = luaL_optnumber(L, 2, 1e9), t;
   int any;
-  t = next_deadline(c, &any);
+  t = azrp_client_timeout(c, &any);
   if (!any || t > limit) t = limit;
   if (t > 0) azrp_http_wait(c->http, (long)ceil(t * 1000.0));
   return 0;
@@ -817,15 +817,18 @@ static int client_set_token (lua_State *L) {
   c->token = strdup(t);
   c->token_expires = exp;
   c->token_wanted = 0;
+  c->token_rejected = 0;
   for (op = c->head; op; op = op->next)
     if (op->state == OP_NEED_TOKEN) { op->state = OP_WAITING; op->due = azrp_now(); }
   return 0;
 }
 
+/* token_wanted() -> wanted, rejected (the server refused the current token: do not reuse a cached one) */
 static int client_token_wanted (lua_State *L) {
   azrp_client *c = azrp_client_check(L, 1);
   lua_pushboolean(L, c->token_wanted || (c->token_expires > 0 && azrp_wall() >= c->token_expires - c->refresh_margin));
-  return 1;
+  lua_pushboolean(L, c->token_rejected);
+  return 2;
 }
 
 /* token_failed(err): operations waiting for a token fail with err. */
@@ -843,6 +846,7 @@ static int client_token_failed (lua_State *L) {
     if (op->state == OP_NEED_TOKEN) azrp_op_fail(L, op, "auth", "CredentialUnavailable", msg);
   }
   c->token_wanted = 0;
+  c->token_rejected = 0;
   return 0;
 }
 

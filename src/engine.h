@@ -31,6 +31,7 @@ typedef struct azrp_client {
   double token_expires;       /* wall clock; 0 = does not expire */
   double refresh_margin;      /* ask for a new token this long before expiry */
   int token_wanted;           /* an operation needs a (new) token */
+  int token_rejected;         /* the server refused the last one (401): bypass caches */
   int allow_http;             /* tokens may go to http:// loopback URLs */
   int max_attempts;           /* tries per request, first included */
   double base_delay, max_delay, max_retry_after;
@@ -98,6 +99,7 @@ azrp_client *azrp_client_check (lua_State *L, int idx);
 double azrp_client_jitter (azrp_client *c);
 int azrp_client_take (azrp_client *c, int kind, double now, double *wait);
 const char *azrp_client_api_version (azrp_client *c, const char *provider);
+double azrp_client_timeout (azrp_client *c, int *any);
 void azrp_client_open (lua_State *L);
 
 #endif

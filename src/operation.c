@@ -667,6 +667,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       c->token = NULL;
     }
     c->token_wanted = 1;
+    c->token_rejected = 1;
     op->attempts = 0;
     op->state = OP_NEED_TOKEN;
     azrp_xfer_free(c->http, x);
@@ -846,6 +847,19 @@ static int op_pollfd (lua_State *L) {
   return 1;
 }
 
+/* timeout() -> seconds until the client must step again, 0 when done, nil if nothing waits */
+static int op_timeout (lua_State *L) {
+  azrp_op *op = check_op(L);
+  int any = 0;
+  double t;
+  if (op->state == OP_DONE || op->c->http == NULL) { lua_pushnumber(L, 0); return 1; }
+  t = azrp_client_timeout(op->c, &any);
+  if (op->state == OP_NEED_TOKEN && (!any || t > 0.05)) { t = 0.05; any = 1; }   /* the script must renew the token */
+  if (!any) lua_pushnil(L);
+  else lua_pushnumber(L, t);
+  return 1;
+}
+
 static int op_events (lua_State *L) {
   check_op(L);
   lua_pushliteral(L, "r");
@@ -869,6 +883,7 @@ void azrp_op_open (lua_State *L) {
     {"info", op_info},
     {"pollfd", op_pollfd},
     {"events", op_events},
+    {"timeout", op_timeout},
     {NULL, NULL}
   };
   static const luaL_Reg meta[] = {

@@ -58,7 +58,8 @@ function Client:step()
   if self.refresh then
     self:_resume_refresh()
   elseif wanted and self.credential then
-    self:_start_refresh()
+    local _, rejected = self.core:token_wanted()
+    self:_start_refresh(rejected)
   end
   if self.refresh then n = n + 1 end
   return n
@@ -66,15 +67,17 @@ end
 
 -- The credential runs in a coroutine: each HTTP request it makes yields
 -- an operation, and step() resumes it once that operation is done.
-function Client:_start_refresh()
+-- After a 401 (rejected) the credential must not answer from its cache.
+function Client:_start_refresh(rejected)
   local credential, scope, c = self.credential, self.scope, self.core
   local function http(req)
     local op = c:request(req)
     coroutine.yield(op)
     return op:result()
   end
+  local opts = { force = rejected or nil }
   self.refresh = coroutine.create(function()
-    return credential:get_token(scope, http)
+    return credential:get_token(scope, http, opts)
   end)
   self.waiting = nil
   self:_resume_refresh()

@@ -28,7 +28,7 @@ end
 -- admin(em, method, path [, body]) -> status, decoded body (plain curl).
 function C.admin(em, method, path, body)
   local f = os.tmpname()
-  local cmd = string.format("curl -sS -o %s -w '%%{http_code}' --cacert %s -X %s %s%s", f, em.ca_file, method,
+  local cmd = string.format("env -u LD_PRELOAD curl -sS -o %s -w '%%{http_code}' --cacert %s -X %s %s%s", f, em.ca_file, method,
     em.url, path)
   if body then cmd = cmd .. " -H 'content-type: application/json' -d '" .. json.encode(body) .. "'" end
   local p = io.popen(cmd)

@@ -20,7 +20,9 @@ function P.start(args)
   os.remove(dir)
   assert(os.execute("mkdir -p " .. dir))
   local ready = dir .. "/ready.json"
-  local cmd = string.format("lua5.4 bin/azrp emulator --port 0 --state-dir %s/state --ready-file %s %s > %s/out.log 2>&1 & echo $!",
+  -- Sanitizer runs preload libasan into the spec process; the emulator is
+  -- not under test there, so it starts without it.
+  local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS lua5.4 bin/azrp emulator --port 0 --state-dir %s/state --ready-file %s %s > %s/out.log 2>&1 & echo $!",
     dir, ready, args or "", dir)
   local p = io.popen(cmd)
   local pid = tonumber(p:read("*l"))

@@ -13,11 +13,11 @@ function M.new(list)
   local chosen
   return setmetatable({ kind = "chain" }, {
     __index = {
-      get_token = function(_, scope, http)
-        if chosen then return chosen:get_token(scope, http) end
+      get_token = function(_, scope, http, opts)
+        if chosen then return chosen:get_token(scope, http, opts) end
         local why = {}
         for _, c in ipairs(list) do
-          local token, exp = c:get_token(scope, http)
+          local token, exp = c:get_token(scope, http, opts)
           if token then chosen = c; return token, exp end
           why[#why + 1] = tostring(c) .. ": " .. tostring(exp and (exp.message or exp))
         end

@@ -45,8 +45,8 @@ function M.new(opts)
 
   return setmetatable({ kind = "client_certificate", tenant_id = tenant, client_id = client_id }, {
     __index = {
-      get_token = function(_, scope, http)
-        local t, e = cache.get(scope)
+      get_token = function(_, scope, http, opts)
+        local t, e = cache.get(scope, opts)
         if t then return t, e end
         local jwt, jerr = assertion()
         if not jwt then return nil, entra.error("AssertionFailed", who .. ": " .. jerr) end

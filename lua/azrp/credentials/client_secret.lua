@@ -17,8 +17,8 @@ function M.new(opts)
   local cache = entra.cache()
   return setmetatable({ kind = "client_secret", tenant_id = tenant, client_id = client_id }, {
     __index = {
-      get_token = function(_, scope, http)
-        local t, e = cache.get(scope)
+      get_token = function(_, scope, http, opts)
+        local t, e = cache.get(scope, opts)
         if t then return t, e end
         local res, err = http{ method = "POST", url = url, retry = true, timeout = 30,
           headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },

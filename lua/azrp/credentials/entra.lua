@@ -56,7 +56,9 @@ end
 function M.cache()
   local store = {}
   return {
-    get = function(scope)
+    -- opts.force: the server refused the token; fetch a new one.
+    get = function(scope, opts)
+      if opts and opts.force then store[scope] = nil; return nil end
       local t = store[scope]
       if t and t.exp - M.REFRESH_MARGIN > core.wall() then return t.token, t.exp end
     end,

@@ -1,8 +1,9 @@
 --- azrp.credentials: where bearer tokens come from.
 --
--- Each credential has get_token(scope, http) -> token, expires_on | nil, err,
--- where http(req) performs one request (azrp.client passes a non-blocking
--- one).  Secrets live in closures, never in fields, so printing or dumping
+-- Each credential has get_token(scope, http [, opts]) -> token, expires_on
+-- | nil, err, where http(req) performs one request (azrp.client passes a
+-- non-blocking one) and opts.force asks for a new token, not a cached one
+-- (the server refused it).  Secrets live in closures, never in fields, so printing or dumping
 -- a credential shows none.  Constructors read their options (and the
 -- environment, for default()) at once and do no I/O.
 return {

@@ -24,8 +24,8 @@ function M.new(opts)
   local cache = entra.cache()
   return setmetatable({ kind = "managed_identity", client_id = opts.client_id }, {
     __index = {
-      get_token = function(_, scope, http)
-        local t, e = cache.get(scope)
+      get_token = function(_, scope, http, opts)
+        local t, e = cache.get(scope, opts)
         if t then return t, e end
         local resource = entra.resource(scope)
         local req

@@ -19,8 +19,8 @@ function M.new(opts)
   local cache = entra.cache()
   return setmetatable({ kind = "workload_identity", tenant_id = tenant, client_id = client_id }, {
     __index = {
-      get_token = function(_, scope, http)
-        local t, e = cache.get(scope)
+      get_token = function(_, scope, http, opts)
+        local t, e = cache.get(scope, opts)
         if t then return t, e end
         local f, ferr = io.open(file, "rb")
         if not f then return nil, entra.error("CredentialUnavailable", who .. ": cannot read the token file: " .. tostring(ferr)) end

@@ -1,0 +1,173 @@
+--- azrp.loop.cqueues: azrp operations inside a cqueues controller.
+--
+--     local cqueues = require "cqueues"
+--     local loop = require "azrp.loop.cqueues"
+--     local cq = cqueues.new()
+--     cq:wrap(function()
+--       local rp, err = loop.wait(client:restore_points_create{ ... })
+--     end)
+--     cq:wrap(function() --[[ anything else: sockets, timers, more operations ]] end)
+--     assert(cq:loop())
+--
+-- Nothing here blocks the controller.  azrp's core never waits: step()
+-- advances transfers, timers and token renewal with zero wait, and the
+-- client is a cqueues pollable object (pollfd() an epoll descriptor that is
+-- readable when one of its sockets is ready, events() "r", timeout() the
+-- seconds to its next deadline: a Retry-After, a poll interval, a retry).
+-- A coroutine in wait() sleeps on a condition variable; one "pump"
+-- coroutine per client and controller steps the client whenever the
+-- controller finds its descriptor ready or its deadline due, then wakes
+-- the waiters.  So a thousand operations waited on in a thousand
+-- coroutines cost one step() per wake-up, not a thousand.  The pump
+-- exits when nobody waits (so cq:loop() returns once the work is done),
+-- unless run(client) keeps it going for operations nobody waits on.
+--
+-- Operations only progress while something steps their client: wait() on
+-- them (or on any operation of the same client), or run(client).
+--
+-- Blocking calls of the other layers (client:call(), op:wait(),
+-- client:list()/each(), azrp.wait_all()) sleep in libcurl's poll and would
+-- stall the controller: in a coroutine use wait(), call() and wait_all()
+-- from here instead.
+local cqueues = require "cqueues"
+local condition = require "cqueues.condition"
+local core = require "azrp.core"
+local drivers = require("azrp.wait").drivers
+
+local M = {}
+
+-- controller -> { [driver] = pump }; weak so that neither outlives its users.
+local pumps = setmetatable({}, { __mode = "k" })
+
+local function driver_of(op)
+  local c = op:client()
+  return drivers[c] or c
+end
+
+local function timeout_error(op)
+  return core.error{ kind = "timeout", code = "WaitTimeout", operation = op:info().operation,
+    message = "wait() timed out; the operation goes on (wait again or cancel it)", retryable = true }
+end
+
+local function controller(fname)
+  local cq = cqueues.running()
+  if not cq then
+    error("azrp.loop.cqueues." .. fname .. ": call it from a coroutine of a cqueues controller " ..
+      "(cq:wrap(function() ... end)); outside one use op:wait()", 3)
+  end
+  return cq
+end
+
+-- The pump's body: step, wake the waiters, sleep on the client's
+-- descriptor and deadline (or until a waiter leaves or stop() is called).
+local function pump_loop(p)
+  local d = p.driver
+  while p.waiters > 0 or p.keep do
+    local ok, err = pcall(d.step, d)
+    if not ok then
+      -- A broken client (closed, libcurl failure): every waiter gets the error.
+      p.err = err
+      p.cond:signal()
+      break
+    end
+    p.cond:signal()
+    if p.waiters == 0 and not p.keep then break end
+    cqueues.poll(d, p.wake)
+  end
+  p.running = false
+end
+
+local function pump_for(cq, d)
+  local per = pumps[cq]
+  if not per then per = setmetatable({}, { __mode = "k" }); pumps[cq] = per end
+  local p = per[d]
+  if not p then
+    p = { cq = cq, driver = d, cond = condition.new(), wake = condition.new(), waiters = 0, keep = false }
+    per[d] = p
+  end
+  if not p.running then
+    p.running = true
+    p.err = nil
+    cq:wrap(pump_loop, p)
+  end
+  return p
+end
+
+local function parse_opts(opts, fname)
+  if type(opts) == "number" then return opts, nil end
+  if type(opts) == "table" then return opts.timeout, opts.progress end
+  if opts ~= nil then error("azrp.loop.cqueues." .. fname .. ": expected a number of seconds or an options table", 3) end
+  return nil, nil
+end
+
+--- wait(op [, timeout | { timeout = s, progress = function(percent, disks) }])
+-- -> result | nil, err.  Yields to the controller until op is done; the
+-- same contract as op:wait() (a WaitTimeout error leaves op running).
+function M.wait(op, opts)
+  local timeout, progress = parse_opts(opts, "wait")
+  local cq = controller("wait")
+  local deadline = timeout and core.now() + timeout
+  local last
+  local p = pump_for(cq, driver_of(op))
+  p.waiters = p.waiters + 1
+  local err
+  while not op:done() do
+    if p.err then err = p.err; break end
+    if progress then
+      local pct, disks = op:progress()
+      if pct and pct ~= last then last = pct; progress(pct, disks) end
+    end
+    local left = deadline and deadline - core.now()
+    if left and left <= 0 then break end
+    if not p.running then pump_for(cq, p.driver) end  -- it stopped on a former error
+    if left then p.cond:wait(left) else p.cond:wait() end
+  end
+  p.waiters = p.waiters - 1
+  if p.waiters == 0 then p.wake:signal() end  -- let the pump see it may stop
+  if err then error(err, 0) end
+  if not op:done() then return nil, timeout_error(op) end
+  if progress then
+    local pct, disks = op:progress()
+    if pct and pct ~= last then progress(pct, disks) end
+  end
+  return op:result()
+end
+
+--- call(client, id, params [, wait_opts]) -> result | nil, err: begin and wait.
+function M.call(client, id, params, opts)
+  local op, err = client:begin(id, params)
+  if not op then return nil, err end
+  return M.wait(op, opts)
+end
+
+--- wait_all(ops [, timeout]) -> { { value, err }, ... } in the order of ops,
+-- as azrp.wait_all(), yielding to the controller meanwhile.
+function M.wait_all(ops, timeout)
+  local deadline = timeout and core.now() + timeout
+  local out = {}
+  for i, op in ipairs(ops) do
+    local left = deadline and math.max(deadline - core.now(), 0)
+    local v, err = M.wait(op, left)
+    out[i] = { v, err }
+  end
+  return out
+end
+
+--- run(client [, cq]) -> handle with stop(): keeps the client stepping in
+-- its own coroutine of cq (default: the running controller) until
+-- handle:stop(), for operations nobody waits on (fire and forget, progress
+-- read elsewhere).  cq:loop() does not return while it runs.
+function M.run(client, cq)
+  cq = cq or controller("run")
+  local d = drivers[client] or client
+  local p = pump_for(cq, d)
+  p.keep = true
+  return {
+    stop = function()
+      p.keep = false
+      p.wake:signal()
+    end,
+  }
+end
+
+return M
