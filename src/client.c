@@ -857,6 +857,19 @@ static int client_stats (lua_State *L) {
   lua_pushinteger(L, c->requests); lua_setfield(L, -2, "requests");
   lua_pushinteger(L, c->retries); lua_setfield(L, -2, "retries");
   lua_pushinteger(L, c->throttled_waits); lua_setfield(L, -2, "throttled_waits");
+  if (c->throttle) {   /* the bucket levels now: { read =, write =, delete = } */
+    static const char *const kinds[] = {"read", "write", "delete"};
+    int k;
+    double now = azrp_now();
+    lua_createtable(L, 0, AZRP_NKINDS);
+    for (k = 0; k < AZRP_NKINDS; k++) {
+      azrp_bucket *b = &c->buckets[k];
+      double level = b->tokens + (now - b->at) * b->rate;
+      lua_pushnumber(L, level > b->size ? b->size : level);
+      lua_setfield(L, -2, kinds[k]);
+    }
+    lua_setfield(L, -2, "tokens");
+  }
   return 1;
 }
 

@@ -605,6 +605,33 @@ static void raw_done (lua_State *L, azrp_op *op, const azrp_xfer *x) {
   op_finish(L, op, 1);
 }
 
+/*
+** ARM says how many requests of each kind are left; when it counts fewer
+** than our bucket holds (other clients share the subscription), our
+** bucket comes down to it, so that the fleet slows before a 429.
+*/
+static void sync_ratelimit (azrp_client *c, const azrp_xfer *x) {
+  static const char *const names[AZRP_NKINDS] = {
+    "x-ms-ratelimit-remaining-subscription-reads",
+    "x-ms-ratelimit-remaining-subscription-writes",
+    "x-ms-ratelimit-remaining-subscription-deletes"
+  };
+  int k;
+  if (!c->throttle) return;
+  for (k = 0; k < AZRP_NKINDS; k++) {
+    size_t len;
+    const char *v = azrp_xfer_header(x, names[k], &len);
+    if (v != NULL && len > 0 && len < 16) {
+      char tmp[16];
+      double left;
+      memcpy(tmp, v, len);
+      tmp[len] = '\0';
+      left = atof(tmp);
+      if (left >= 0 && left < c->buckets[k].tokens) c->buckets[k].tokens = left;
+    }
+  }
+}
+
 void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
   azrp_client *c = op->c;
   azrp_errinfo e;
@@ -612,6 +639,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
   op->x = NULL;
   op->last_status = x->status;
   copy_header(x, "x-ms-request-id", op->last_request_id, sizeof op->last_request_id);
+  if (x->result == CURLE_OK && !op->raw) sync_ratelimit(c, x);
   if (x->result != CURLE_OK) {
     const char *kind;
     char msg[CURL_ERROR_SIZE + 700], safe[512];
