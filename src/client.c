@@ -651,12 +651,13 @@ static int client_begin (lua_State *L) {
 
 /*
 ** request{ method =, url =, headers = {...}, body =, auth = bool,
-** timeout = s, retry = bool } -> operation whose result is
+** timeout = s, retry = bool, attempts = n } -> operation whose result is
 ** { status, headers, body } for any HTTP status (for token endpoints and
 ** SAS URLs); transport errors fail it.
 */
 static int client_request (lua_State *L) {
-  static const char *const keys[] = {"method", "url", "headers", "body", "auth", "timeout", "retry", "kind", NULL};
+  static const char *const keys[] = {"method", "url", "headers", "body", "auth", "timeout", "retry", "kind",
+    "attempts", NULL};
   azrp_client *c = azrp_client_check(L, 1);
   azrp_op *op;
   const char *method, *url;
@@ -720,6 +721,7 @@ static int client_request (lua_State *L) {
   lua_getfield(L, 2, "timeout");
   if (!lua_isnil(L, -1)) op->deadline = azrp_now() + luaL_checknumber(L, -1);
   lua_pop(L, 1);
+  op->max_attempts = (int)opt_number(L, 2, "attempts", 0, 0, 100);
   azrp_op_start(L, op);
   return 1;
 }
@@ -748,9 +750,18 @@ static int client_step (lua_State *L) {
     next = op->next;
     if (op->state == OP_WAITING && op->due <= now) { azrp_op_fire(L, op); fired = 1; }
     else if (op->deadline > 0 && now >= op->deadline && op->state != OP_DONE)
-      azrp_op_fail(L, op, "timeout", "OperationTimeout", "the operation did not finish before its deadline");
+      azrp_op_timeout(L, op);
   }
-  if (fired && azrp_http_step(c->http) < 0) return luaL_error(L, "libcurl's multi interface failed");
+  if (fired) {
+    /* Starting transfers can finish some at once (a fast answer on a
+       kept-alive connection): collect those now, or they would wait for
+       an event that already happened. */
+    if (azrp_http_step(c->http) < 0) return luaL_error(L, "libcurl's multi interface failed");
+    while ((x = azrp_http_done(c->http)) != NULL) {
+      op = (azrp_op *)x->owner;
+      azrp_op_response(L, op, x);
+    }
+  }
   lua_pushinteger(L, c->nactive);
   lua_pushboolean(L, c->token_wanted);
   return 2;
@@ -771,6 +782,7 @@ double azrp_client_timeout (azrp_client *c, int *any) {
     if (d < 1e17) { *any = 1; if (d < best) best = d; }
   }
   if (best < 0) best = 0;
+  if (best > 3600) best = 3600;   /* a transfer in flight with no libcurl timer: look again later */
   return best;
 }
 
@@ -831,19 +843,43 @@ static int client_token_wanted (lua_State *L) {
   return 2;
 }
 
-/* token_failed(err): operations waiting for a token fail with err. */
+static const char *err_field (lua_State *L, int idx, const char *k, const char *def) {
+  const char *s = def;
+  if (lua_type(L, idx) != LUA_TTABLE) return def;
+  lua_getfield(L, idx, k);
+  if (lua_type(L, -1) == LUA_TSTRING) s = lua_tostring(L, -1);
+  lua_pop(L, 1);   /* the string stays referenced by the table */
+  return s;
+}
+
+/*
+** token_failed(err): operations waiting for a token fail with the
+** credential's error (its kind, code and status kept; the message too).
+*/
 static int client_token_failed (lua_State *L) {
   azrp_client *c = azrp_client_check(L, 1);
   azrp_op *op, *next;
-  const char *msg;
+  azrp_errinfo e;
   luaL_checkany(L, 2);
-  lua_getglobal(L, "tostring");   /* luaL_tolstring is 5.2+; tostring honours __tostring everywhere */
-  lua_pushvalue(L, 2);
-  lua_call(L, 1, 1);
-  msg = lua_tostring(L, -1);
+  memset(&e, 0, sizeof e);
+  e.kind = err_field(L, 2, "kind", "auth");
+  e.code = err_field(L, 2, "code", "CredentialUnavailable");
+  e.message = err_field(L, 2, "message", NULL);
+  e.retry_after = -1;
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_getfield(L, 2, "status");
+    e.status = (long)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  if (e.message == NULL) {
+    lua_getglobal(L, "tostring");   /* luaL_tolstring is 5.2+; tostring honours __tostring everywhere */
+    lua_pushvalue(L, 2);
+    lua_call(L, 1, 1);
+    e.message = lua_tostring(L, -1);
+  }
   for (op = c->head; op; op = next) {
     next = op->next;
-    if (op->state == OP_NEED_TOKEN) azrp_op_fail(L, op, "auth", "CredentialUnavailable", msg);
+    if (op->state == OP_NEED_TOKEN) azrp_op_error_info(L, op, &e);
   }
   c->token_wanted = 0;
   c->token_rejected = 0;

@@ -69,6 +69,8 @@ struct azrp_op {
   char request_id[37];        /* x-ms-client-request-id, the same on every try and poll */
   char *poll_url, *location;
   int attempts;
+  int max_attempts;           /* tries per request for this op; 0 = the client's */
+  char last_error[256];       /* why the last try failed, for a later timeout's message */
   int auth_retried;
   double due;                 /* next send (monotonic) */
   double deadline;            /* give up at (monotonic); 0 = never */
@@ -92,6 +94,9 @@ void azrp_op_start (lua_State *L, azrp_op *op);       /* links it and anchors it
 void azrp_op_fire (lua_State *L, azrp_op *op);        /* sends when due */
 void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x);
 void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code, const char *msg);
+void azrp_op_timeout (lua_State *L, azrp_op *op);
+struct azrp_errinfo;
+void azrp_op_error_info (lua_State *L, azrp_op *op, struct azrp_errinfo *e);
 void azrp_op_open (lua_State *L);
 
 /* client.c */

@@ -66,7 +66,7 @@ static void op_finish (lua_State *L, azrp_op *op, int ok) {
   op->self_ref = LUA_NOREF;
 }
 
-static void op_error (lua_State *L, azrp_op *op, azrp_errinfo *e) {
+void azrp_op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
   e->operation = op->name;
   e->client_request_id = op->request_id;
   if (e->request_id == NULL && op->last_request_id[0]) e->request_id = op->last_request_id;
@@ -74,11 +74,21 @@ static void op_error (lua_State *L, azrp_op *op, azrp_errinfo *e) {
   op_finish(L, op, 0);
 }
 
+/* The deadline passed: say so, with the last failure when there was one. */
+void azrp_op_timeout (lua_State *L, azrp_op *op) {
+  char msg[400];
+  if (op->last_error[0])
+    snprintf(msg, sizeof msg, "the operation did not finish before its deadline; last error: %s", op->last_error);
+  else
+    snprintf(msg, sizeof msg, "the operation did not finish before its deadline");
+  azrp_op_fail(L, op, "timeout", "OperationTimeout", msg);
+}
+
 void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code, const char *msg) {
   azrp_errinfo e;
   memset(&e, 0, sizeof e);
   e.kind = kind; e.code = code; e.message = msg; e.retry_after = -1;
-  op_error(L, op, &e);
+  azrp_op_error_info(L, op, &e);
 }
 
 /*
@@ -133,7 +143,7 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
   double now = azrp_now(), wait;
   int n, i, kind = op->phase == PH_INITIAL ? op->kind : AZRP_READ;
   if (op->deadline > 0 && now >= op->deadline) {
-    azrp_op_fail(L, op, "timeout", "OperationTimeout", "the operation did not finish before its deadline");
+    azrp_op_timeout(L, op);
     return;
   }
   if (op->auth) {
@@ -182,19 +192,24 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
 }
 
 /* Schedules the next try of the current request, or fails the operation. */
+static int max_attempts (azrp_op *op) {
+  return op->max_attempts > 0 ? op->max_attempts : op->c->max_attempts;
+}
+
 static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double retry_after) {
   azrp_client *c = op->c;
   double delay;
-  if (op->attempts >= c->max_attempts || !e->retryable) {
+  if (e->message) snprintf(op->last_error, sizeof op->last_error, "%s", e->message);
+  if (op->attempts >= max_attempts(op) || !e->retryable) {
     e->retry_after = retry_after;
-    op_error(L, op, e);
+    azrp_op_error_info(L, op, e);
     return;
   }
   if (retry_after >= 0) {
     if (retry_after > c->max_retry_after) {
       /* Waiting that long is the caller's decision, as in the Go SDK. */
       e->retry_after = retry_after;
-      op_error(L, op, e);
+      azrp_op_error_info(L, op, e);
       return;
     }
     delay = retry_after;
@@ -551,7 +566,7 @@ static void on_poll (lua_State *L, azrp_op *op, const azrp_xfer *x) {
       if (e.code == NULL) e.code = st;
       if (e.message == NULL) e.message = "the long-running operation did not succeed";
       e.retry_after = -1;
-      op_error(L, op, &e);
+      azrp_op_error_info(L, op, &e);
       lua_pop(L, 1);
     }
     return;
@@ -659,7 +674,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     return;
   }
   if (op->raw) {
-    if (status_retryable(x->status) && method_safe(op) && op->attempts < c->max_attempts) {
+    if (status_retryable(x->status) && method_safe(op) && op->attempts < max_attempts(op)) {
       double ra = header_retry_after(x);
       memset(&e, 0, sizeof e);
       e.retryable = 1;

@@ -13,10 +13,12 @@ local function q(k, v) return k .. "=" .. entra.urlencode(v) end
 function M.new(opts)
   local who = "credentials.managed_identity"
   opts = opts or {}
-  local select_q
-  if opts.client_id then select_q = q("client_id", opts.client_id)
-  elseif opts.object_id then select_q = q("object_id", opts.object_id)
-  elseif opts.resource_id then select_q = q("msi_res_id", opts.resource_id) end
+  -- A user-assigned identity is chosen by one of three ids, which IMDS and
+  -- App Service (2019-08-01) name differently.
+  local imds_q, app_q
+  if opts.client_id then imds_q, app_q = q("client_id", opts.client_id), q("client_id", opts.client_id)
+  elseif opts.object_id then imds_q, app_q = q("object_id", opts.object_id), q("principal_id", opts.object_id)
+  elseif opts.resource_id then imds_q, app_q = q("msi_res_id", opts.resource_id), q("mi_res_id", opts.resource_id) end
   local app_endpoint = opts.identity_endpoint or os.getenv("IDENTITY_ENDPOINT")
   local app_header = opts.identity_header or os.getenv("IDENTITY_HEADER")
   local imds = (opts.endpoint or os.getenv("IMDS_ENDPOINT") or M.IMDS):gsub("/+$", "")
@@ -32,12 +34,14 @@ function M.new(opts)
         if app_endpoint and app_header then
           req = { method = "GET", timeout = timeout, retry = true,
             url = app_endpoint .. "?" .. q("resource", resource) .. "&api-version=2019-08-01" ..
-              (select_q and ("&" .. select_q) or ""),
+              (app_q and ("&" .. app_q) or ""),
             headers = { ["X-IDENTITY-HEADER"] = app_header } }
         else
-          req = { method = "GET", timeout = timeout, retry = true,
+          -- One try within the timeout: off Azure nothing answers, and the
+          -- chain must move on quickly with the real reason.
+          req = { method = "GET", timeout = timeout, attempts = 1,
             url = imds .. "/metadata/identity/oauth2/token?api-version=2018-02-01&" .. q("resource", resource) ..
-              (select_q and ("&" .. select_q) or ""),
+              (imds_q and ("&" .. imds_q) or ""),
             headers = { Metadata = "true" } }
         end
         local res, err = http(req)

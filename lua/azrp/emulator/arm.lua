@@ -129,6 +129,64 @@ function M.tracked(id, rtype, name, location, tags)
     tags = tags or {} }
 end
 
+-- The entry of type rtype at id, or nil and ARM's 404: the resource
+-- group's when it is missing, else the resource's (name as displayed).
+function M.find(em, req, id, rtype, name)
+  local e = em.store:get_typed(id, rtype)
+  if e then return e end
+  local rg, rerr = M.resource_group(em, req)
+  if not rg then return nil, rerr end
+  return nil, reply.not_found(rtype, name, req.params.rg)
+end
+
+-- A handler listing the entries of rtype in the request's subscription and,
+-- when the path names one, resource group (which must exist).
+function M.lister(rtype)
+  return function(em, req)
+    if req.params.rg then
+      local rg, rerr = M.resource_group(em, req)
+      if not rg then return rerr end
+    end
+    local docs = {}
+    for _, e in ipairs(em.store:list(rtype, { sub = req.params.sub, rg = req.params.rg })) do
+      docs[#docs + 1] = M.doc(e)
+    end
+    return M.list(em, req, docs)
+  end
+end
+
+-- The finish function of a create or update: the resource's
+-- provisioningState (in props) becomes Succeeded, or Failed when the
+-- request carried an injected provisioning failure.  With em and id, a
+-- resource deleted meanwhile ends the operation Canceled.
+function M.provisioned(props, em, id)
+  return function(op)
+    if em and not em.store:get(id) then
+      return "Canceled", { code = "Canceled", message = "The resource was deleted while it was being created." }
+    end
+    if op.fail_with then
+      props.provisioningState = "Failed"
+      return "Failed", op.fail_with
+    end
+    props.provisioningState = "Succeeded"
+    return "Succeeded"
+  end
+end
+
+-- Deletes entry e after `duration` nominal seconds, as a DELETE LRO (202).
+function M.delete_later(em, req, e, duration)
+  e.body.properties.provisioningState = "Deleting"
+  local _, headers = em.lro:start{
+    sub = req.params.sub, location = e.body.location, api_version = req.query["api-version"],
+    base_url = req.base_url, duration = duration, kind = "delete",
+    finish = function()
+      for _, child in ipairs(em.store:under(e.id)) do em.store:delete(child.id) end
+      em.store:delete(e.id)
+      return "Succeeded"
+    end }
+  return reply.empty(202, headers)
+end
+
 -- Copies tags from a request body, checking their shape.
 function M.tags(body)
   local t = body.tags

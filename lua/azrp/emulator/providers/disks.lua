@@ -223,25 +223,13 @@ local function put(em, req)
   local _, headers = em.lro:start{
     sub = req.params.sub, location = location, api_version = req.query["api-version"],
     base_url = req.base_url, duration = M.DURATION[option] or 5, resource_id = e.id,
-    fail_with = req.fault_provisioning,
-    finish = function(op)
-      if op.fail_with then
-        e.body.properties.provisioningState = "Failed"
-        return "Failed", op.fail_with
-      end
-      e.body.properties.provisioningState = "Succeeded"
-      return "Succeeded"
-    end }
+    fail_with = req.fault_provisioning, finish = arm.provisioned(e.body.properties) }
   return reply.json(202, arm.doc(e), headers)
 end
 
 local function get_entry(em, req)
-  local id = ids.resource_id(req.params.sub, req.params.rg, "Microsoft.Compute", "disks", req.params.disk)
-  local e = em.store:get_typed(id, M.TYPE)
-  if e then return e end
-  local rg, rerr = arm.resource_group(em, req)
-  if not rg then return nil, rerr end
-  return nil, reply.not_found(M.TYPE, req.params.disk, req.params.rg)
+  return arm.find(em, req, ids.resource_id(req.params.sub, req.params.rg, "Microsoft.Compute", "disks",
+    req.params.disk), M.TYPE, req.params.disk)
 end
 
 local function get(em, req)
@@ -270,25 +258,10 @@ local function delete(em, req)
     return reply.error(409, "OperationNotAllowed", string.format(
       "Disk %s has an active shared access signature; call endGetAccess before deleting it.", e.body.name))
   end
-  e.body.properties.provisioningState = "Deleting"
-  local _, headers = em.lro:start{
-    sub = req.params.sub, location = e.body.location, api_version = req.query["api-version"],
-    base_url = req.base_url, duration = 5, kind = "delete",
-    finish = function() em.store:delete(e.id); return "Succeeded" end }
-  return reply.empty(202, headers)
+  return arm.delete_later(em, req, e, 5)
 end
 
-local function list(em, req)
-  if req.params.rg then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-  end
-  local docs = {}
-  for _, e in ipairs(em.store:list(M.TYPE, { sub = req.params.sub, rg = req.params.rg })) do
-    docs[#docs + 1] = arm.doc(e)
-  end
-  return arm.list(em, req, docs)
-end
+local list = arm.lister(M.TYPE)
 
 local function begin_access(em, req)
   local e, err = get_entry(em, req)

@@ -171,15 +171,7 @@ local function deleter(rtype, seg)
   end
 end
 
-local function lister(rtype)
-  return function(em, req)
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-    local docs = {}
-    for _, e in ipairs(em.store:list(rtype, { sub = req.params.sub, rg = req.params.rg })) do docs[#docs + 1] = arm.doc(e) end
-    return arm.list(em, req, docs)
-  end
-end
+local lister = arm.lister
 
 function M.routes(em)
   local out = {}

@@ -220,17 +220,7 @@ local function delete_collection(em, req)
   return reply.empty(202, headers)
 end
 
-local function list_collections(em, req)
-  if req.params.rg then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-  end
-  local docs = {}
-  for _, e in ipairs(em.store:list(M.RPC_TYPE, { sub = req.params.sub, rg = req.params.rg })) do
-    docs[#docs + 1] = arm.doc(e)
-  end
-  return arm.list(em, req, docs)
-end
+local list_collections = arm.lister(M.RPC_TYPE)
 
 ----------------------------------------------------------------------------
 -- Replication progress of copies

@@ -247,27 +247,12 @@ local function put(em, req)
   local _, headers = em.lro:start{
     sub = req.params.sub, location = plan.location, api_version = req.query["api-version"],
     base_url = req.base_url, duration = M.DURATION[plan.option], resource_id = id,
-    fail_with = req.fault_provisioning,
-    finish = function(op)
-      if not em.store:get(id) then
-        return "Canceled", { code = "Canceled", message = "The snapshot was deleted." }
-      end
-      if op.fail_with then
-        props.provisioningState = "Failed"
-        return "Failed", op.fail_with
-      end
-      props.provisioningState = "Succeeded"
-      return "Succeeded"
-    end }
+    fail_with = req.fault_provisioning, finish = arm.provisioned(props, em, id) }
   return reply.json(202, arm.doc(e), headers)
 end
 
 local function get_entry(em, req)
-  local e = em.store:get_typed(snapshot_id(req), M.TYPE)
-  if e then return e end
-  local rg, rerr = arm.resource_group(em, req)
-  if not rg then return nil, rerr end
-  return nil, reply.not_found(M.TYPE, req.params.snapshot, req.params.rg)
+  return arm.find(em, req, snapshot_id(req), M.TYPE, req.params.snapshot)
 end
 
 local function get(em, req)
@@ -296,25 +281,10 @@ local function delete(em, req)
     return reply.error(409, "OperationNotAllowed", string.format(
       "Snapshot %s has an active shared access signature; call endGetAccess before deleting it.", e.body.name))
   end
-  e.body.properties.provisioningState = "Deleting"
-  local _, headers = em.lro:start{
-    sub = req.params.sub, location = e.body.location, api_version = req.query["api-version"],
-    base_url = req.base_url, duration = M.DURATION.delete, kind = "delete",
-    finish = function() em.store:delete(e.id); return "Succeeded" end }
-  return reply.empty(202, headers)
+  return arm.delete_later(em, req, e, M.DURATION.delete)
 end
 
-local function list(em, req)
-  if req.params.rg then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-  end
-  local docs = {}
-  for _, e in ipairs(em.store:list(M.TYPE, { sub = req.params.sub, rg = req.params.rg })) do
-    docs[#docs + 1] = arm.doc(e)
-  end
-  return arm.list(em, req, docs)
-end
+local list = arm.lister(M.TYPE)
 
 local function begin_access(em, req)
   local e, err = get_entry(em, req)

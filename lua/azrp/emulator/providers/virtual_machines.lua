@@ -396,11 +396,7 @@ local function put(em, req)
 end
 
 local function entry(em, req)
-  local e = em.store:get_typed(vm_id(req), M.TYPE)
-  if e then return e end
-  local rg, rerr = arm.resource_group(em, req)
-  if not rg then return nil, rerr end
-  return nil, reply.not_found(M.TYPE, req.params.vm, req.params.rg)
+  return arm.find(em, req, vm_id(req), M.TYPE, req.params.vm)
 end
 
 local POWER = { running = "VM running", deallocated = "VM deallocated", stopped = "VM stopped",
@@ -577,15 +573,7 @@ local function attach_detach(em, req)
   return reply.empty(202, headers)
 end
 
-local function list(em, req)
-  if req.params.rg then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-  end
-  local docs = {}
-  for _, e in ipairs(em.store:list(M.TYPE, { sub = req.params.sub, rg = req.params.rg })) do docs[#docs + 1] = arm.doc(e) end
-  return arm.list(em, req, docs)
-end
+local list = arm.lister(M.TYPE)
 
 function M.routes(em)
   em.vm_running = M.running
