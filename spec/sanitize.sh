@@ -43,10 +43,24 @@ if command -v valgrind >/dev/null 2>&1; then
   elif [ $vrc -ne 0 ]; then
     echo "valgrind: FAILED (exit $vrc)"; status=1
   fi
+  # memory errors (not leaks) anywhere in azrp.core fail the run
+  if grep -B2 -A12 "Invalid read\|Invalid write\|uninitialised\|Invalid free" spec/.valgrind.log | grep -q "core.so\|src/"; then
+    echo "valgrind: memory errors in azrp.core"; status=1
+  fi
 fi
 rm -f "$sup"
-p=$(echo "$asan_line" | sed -E 's/^([0-9]+) passed.*/\1/'); f=$(echo "$asan_line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-[ -n "$p" ] || { p=0; f=1; }
+# Both runs' test results count: "N passed, N failed" of each, plus one
+# failure for a sanitizer or valgrind finding.
+p=0; f=0
+for line in "$asan_line" "$(grep -E '^[0-9]+ passed, [0-9]+ failed' spec/.valgrind.log 2>/dev/null | tail -n 1)"; do
+  if [ -n "$line" ]; then
+    p=$((p + $(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')))
+    f=$((f + $(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')))
+  else
+    f=$((f + 1))
+  fi
+done
 [ $status -eq 0 ] || f=$((f + 1))
+[ $f -eq 0 ] || status=1
 echo "$p passed, $f failed"
 exit $status

@@ -267,7 +267,7 @@ static int transport_retryable (CURLcode r, const char **kind) {
 }
 
 static void copy_header (const azrp_xfer *x, const char *name, char *out, size_t outlen) {
-  size_t len;
+  size_t len = 0;
   const char *v = azrp_xfer_header(x, name, &len);
   if (outlen == 0) return;
   if (v == NULL) { out[0] = '\0'; return; }
@@ -277,7 +277,7 @@ static void copy_header (const azrp_xfer *x, const char *name, char *out, size_t
 }
 
 static char *dup_header (const azrp_xfer *x, const char *name) {
-  size_t len;
+  size_t len = 0;
   const char *v = azrp_xfer_header(x, name, &len);
   char *s;
   if (v == NULL || len == 0) return NULL;
@@ -289,7 +289,7 @@ static char *dup_header (const azrp_xfer *x, const char *name) {
 }
 
 static double header_retry_after (const azrp_xfer *x) {
-  size_t len;
+  size_t len = 0;
   const char *v = azrp_xfer_header(x, "retry-after-ms", &len);
   if (v == NULL) v = azrp_xfer_header(x, "x-ms-retry-after-ms", &len);
   if (v != NULL) {
@@ -634,7 +634,7 @@ static void sync_ratelimit (azrp_client *c, const azrp_xfer *x) {
   int k;
   if (!c->throttle) return;
   for (k = 0; k < AZRP_NKINDS; k++) {
-    size_t len;
+    size_t len = 0;
     const char *v = azrp_xfer_header(x, names[k], &len);
     if (v != NULL && len > 0 && len < 16) {
       char tmp[16];

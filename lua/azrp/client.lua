@@ -148,6 +148,7 @@ end
 --- each(id, params) -> iterator over the items of every page.  On failure
 -- it yields false, err once and stops.
 function Client:each(id, params)
+  if not M.pageable[id] then error("client:each: " .. tostring(id) .. " is not a pageable list operation", 2) end
   local page, err = self:call(id, params)
   local i = 0
   local failed = false
@@ -168,6 +169,7 @@ end
 
 --- list(id, params) -> every item | nil, err.
 function Client:list(id, params)
+  if not M.pageable[id] then error("client:list: " .. tostring(id) .. " is not a pageable list operation", 2) end
   local out = {}
   for item, err in self:each(id, params) do
     if item == false then return nil, err end
@@ -195,9 +197,11 @@ Client.__close = Client.close
 
 -- One method per operation of the registry, e.g. client:restore_points_create{...}.
 M.methods = {}
+M.pageable = {}
 for _, def in ipairs(core.operations()) do
   local name = snake(def.id)
   M.methods[name] = def.id
+  M.pageable[def.id] = def.pageable
   Client[name] = function(self, params) return self:begin(def.id, params) end
 end
 

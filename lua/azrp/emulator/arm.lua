@@ -112,9 +112,12 @@ function M.list(em, req, docs)
   for i = skip + 1, math.min(#docs, skip + size) do page[#page + 1] = docs[i] end
   local out = { value = page }
   if skip + size < #docs then
+    local function enc(s)
+      return (s:gsub("[^%w%-%._~%$]", function(c) return string.format("%%%02X", c:byte()) end))
+    end
     local q = {}
     for k, v in pairs(req.query) do
-      if k ~= "$skiptoken" then q[#q + 1] = k .. "=" .. v end
+      if k ~= "$skiptoken" then q[#q + 1] = enc(k) .. "=" .. enc(v) end
     end
     table.sort(q)
     q[#q + 1] = "$skiptoken=" .. tostring(skip + size)

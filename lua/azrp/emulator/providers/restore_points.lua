@@ -150,17 +150,18 @@ local function patch_collection(em, req)
   if not e then return err end
   local body, berr = arm.body(req)
   if not body then return berr end
-  if body.tags ~= nil then
-    local tags, terr = arm.tags(body)
-    if not tags then return terr end
-    e.body.tags = tags
-  end
+  -- Every check before any change: a refused PATCH changes nothing.
   local props = body.properties or {}
   if type(props.source) == "table" and props.source.id
     and not ids.same(props.source.id, e.body.properties.source.id) then
     return reply.error(409, "PropertyChangeNotAllowed",
       "Changing property 'source.id' is not allowed: only tags of a restore point collection may be updated.",
       "properties.source.id")
+  end
+  if body.tags ~= nil then
+    local tags, terr = arm.tags(body)
+    if not tags then return terr end
+    e.body.tags = tags
   end
   return reply.json(200, arm.doc(e))
 end
