@@ -10,8 +10,6 @@ leak:libcrypto.so
 leak:libssl.so
 leak:libcurl.so
 leak:libgnutls
-leak:liblua5.4.so
-leak:lua5.4
 leak:cjson.so
 leak:_cqueues.so
 leak:_openssl.so

@@ -410,17 +410,20 @@ static int known_param (const azrp_opdef *d, const char *key) {
 /*
 ** The value of placeholder name: params[snake] or params[camel], else the
 ** segment of params.id at the same place, else (subscriptionId) the
-** client's.  Returns NULL when absent.  idsegs holds the id's segments.
+** client's.  Returns NULL when absent, and sets *badtype when the value
+** is not a string (the caller raises once it has freed what it holds).
+** idsegs holds the id's segments.
 */
 static const char *param_value (lua_State *L, int params, azrp_client *c, const char *name,
-                                const char *snake, int position, char **idsegs, int nids) {
+                                const char *snake, int position, char **idsegs, int nids,
+                                int *badtype) {
   const char *v = NULL;
   if (params) {
     lua_getfield(L, params, snake);
     if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_getfield(L, params, name); }
     if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "parameter '%s' must be a string", snake);
-      v = lua_tostring(L, -1);
+      if (lua_type(L, -1) != LUA_TSTRING) *badtype = 1;
+      else v = lua_tostring(L, -1);
     }
     lua_pop(L, 1);   /* the string is still referenced by params */
   }
@@ -516,11 +519,16 @@ static int client_begin (lua_State *L) {
     if (tsegs[position][0] == '{') {
       char name[96], snake[96];
       const char *v, *why;
+      int badtype = 0;
       size_t n = strlen(tsegs[position]) - 2;
       memcpy(name, tsegs[position] + 1, n);
       name[n] = '\0';
       azrp_snake(name, snake, sizeof snake);
-      v = param_value(L, params, c, name, snake, position, idsegs, nids);
+      v = param_value(L, params, c, name, snake, position, idsegs, nids, &badtype);
+      if (badtype) {
+        azrp_buf_free(&url);
+        return luaL_error(L, "parameter '%s' must be a string", snake);
+      }
       if (v == NULL) {
         azrp_buf_free(&url);
         return luaL_error(L, "%s: missing parameter '%s'", opname, snake);
