@@ -4,6 +4,8 @@
 ** blocking, over libcurl's multi interface (client.c, operation.c).
 ** luaopen_azrp_core is the only symbol the shared object exports.
 */
+#include <string.h>
+
 #include <curl/curl.h>
 #include <openssl/opensslv.h>
 #include <openssl/crypto.h>
@@ -59,6 +61,8 @@ static int core_operations (lua_State *L) {
     lua_pushstring(L, finals[d->final_state]); lua_setfield(L, -2, "final_state_via");
     lua_pushstring(L, kinds[d->kind]); lua_setfield(L, -2, "kind");
     lua_pushboolean(L, d->pageable); lua_setfield(L, -2, "pageable");
+    lua_pushboolean(L, strcmp(d->method, "POST") != 0 || d->retry_unsafe);
+    lua_setfield(L, -2, "retry_safe");
     lua_pushstring(L, bodies[d->body]); lua_setfield(L, -2, "body");
     if (d->query) { lua_pushstring(L, d->query); lua_setfield(L, -2, "query"); }
     lua_rawseti(L, -2, ++i);

@@ -566,7 +566,7 @@ static CURLcode set_method (xfer *x, const char *method, int sends,
 
 azrp_xfer *azrp_xfer_start (azrp_http *h, const char *method, const char *url,
                             const char *const *headers, const char *body,
-                            size_t bodylen, long timeout_ms, void *owner,
+                            size_t bodylen, long timeout_ms, int fresh, void *owner,
                             char *err, size_t errlen) {
   CURLcode rc = CURLE_OK;
   CURLMcode mc;
@@ -605,6 +605,8 @@ azrp_xfer *azrp_xfer_start (azrp_http *h, const char *method, const char *url,
   SETOPT(rc, what, x->easy, CURLOPT_SHARE, h->share);
   if (timeout_ms > 0)
     SETOPT(rc, what, x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  if (fresh)
+    SETOPT(rc, what, x->easy, CURLOPT_FRESH_CONNECT, 1L);
   if (rc != CURLE_OK) {
     set_error(err, errlen, "cannot set %s: %s", what, curl_easy_strerror(rc));
     goto fail;

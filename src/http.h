@@ -49,11 +49,14 @@ void azrp_http_free (azrp_http *h);
 /*
 ** Starts a transfer.  headers is a NULL-terminated array of "Name: value"
 ** strings (copied); body (copied) may be NULL.  method is any HTTP verb.
-** timeout_ms 0 uses the handle's.  NULL and a message in err on failure.
+** timeout_ms 0 uses the handle's.  fresh: use a new connection, so that
+** libcurl cannot resend the request by itself on a dead kept-alive one
+** (for requests that must not be sent twice).  NULL and a message in err
+** on failure.
 */
 azrp_xfer *azrp_xfer_start (azrp_http *h, const char *method, const char *url,
                             const char *const *headers, const char *body,
-                            size_t bodylen, long timeout_ms, void *owner,
+                            size_t bodylen, long timeout_ms, int fresh, void *owner,
                             char *err, size_t errlen);
 /* Stops (if running) and frees a transfer; safe on a finished one. */
 void azrp_xfer_free (azrp_http *h, azrp_xfer *x);

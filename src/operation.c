@@ -133,6 +133,8 @@ static const char *next_method (azrp_op *op) {
   return op->phase == PH_INITIAL ? op->method : "GET";
 }
 
+static int method_safe (azrp_op *op);
+
 void azrp_op_fire (lua_State *L, azrp_op *op) {
   azrp_client *c = op->c;
   const char *hdrs[MAX_HEADERS + 2];
@@ -176,10 +178,13 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
     for (i = 0; i < n; i++)
       if (hdrs[i] == NULL) { hdrs[i] = auth; break; }
   }
+  /* libcurl silently resends a request whose kept-alive connection died
+     before any answer: a request that must not be sent twice gets a
+     connection of its own. */
   op->x = azrp_xfer_start(c->http, method, url, hdrs,
                           op->phase == PH_INITIAL ? op->body : NULL,
                           op->phase == PH_INITIAL ? op->bodylen : 0,
-                          0, op, err, sizeof err);
+                          0, !method_safe(op), op, err, sizeof err);
   /* The token's copy in auth[] must not outlive this call in our memory. */
   memset(auth, 0, sizeof auth);
   if (op->x == NULL) {
@@ -688,16 +693,19 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
         e.kind = "http";
         retry_or_fail(L, op, &e, -1);
       }
-      else goto raw_finish_again;
+      else {
+        e.kind = "throttled";
+        e.code = "RetryAfterTooLong";
+        e.message = "the server asked to wait longer than max_retry_after";
+        e.status = op->last_status;
+        e.retry_after = ra;
+        azrp_op_error_info(L, op, &e);
+      }
       lua_settop(L, top);
       return;
     }
     raw_done(L, op, x);
     azrp_xfer_free(c->http, x);
-    lua_settop(L, top);
-    return;
-  raw_finish_again:
-    azrp_op_fail(L, op, "throttled", "RetryAfterTooLong", "the server asked to wait longer than max_retry_after");
     lua_settop(L, top);
     return;
   }
@@ -725,13 +733,17 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       return;
     }
     http_error(L, op, x, &e);
-    if (!method_safe(op) && !(x->status == 500 || x->status == 503 || x->status == 504))
+    /* A POST that must not run twice is resent only when the server says it
+       did not run it: 429 (ARM throttled it before the resource provider)
+       and, as the Azure SDKs do, 500/503/504. */
+    if (!method_safe(op) && !(x->status == 429 || x->status == 500 || x->status == 503 || x->status == 504))
       e.retryable = 0;
     retry_or_fail(L, op, &e, ra);
     azrp_xfer_free(c->http, x);
     lua_settop(L, top);
     return;
   }
+  op->auth_retried = 0;   /* the token worked: a later 401 is a new refusal */
   switch (op->phase) {
     case PH_INITIAL:
       if (op->lro) lro_started(L, op, x);

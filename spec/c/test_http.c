@@ -154,7 +154,7 @@ static azrp_xfer *go (azrp_http *h, const char *method, const char *path,
   azrp_xfer *x;
   url_of(url, sizeof(url), path);
   x = azrp_xfer_start(h, method, url, headers, body,
-                      body != NULL ? strlen(body) : 0, timeout_ms, NULL,
+                      body != NULL ? strlen(body) : 0, timeout_ms, 0, NULL,
                       err, sizeof(err));
   if (x == NULL) {
     fprintf(stderr, "azrp_xfer_start: %s\n", err);
@@ -310,7 +310,7 @@ static azrp_xfer *cap_go (azrp_http *h, cap *c, const char *method,
   char url[128], err[256];
   azrp_xfer *x;
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/capture", c->port);
-  x = azrp_xfer_start(h, method, url, headers, body, bodylen, 0, NULL, err,
+  x = azrp_xfer_start(h, method, url, headers, body, bodylen, 0, 0, NULL, err,
                       sizeof(err));
   if (x == NULL) {
     fprintf(stderr, "azrp_xfer_start: %s\n", err);
@@ -404,7 +404,7 @@ static void test_tls_and_health (void) {
     return;
   }
   url_of(url, sizeof(url), "/_emulator/health");
-  x = azrp_xfer_start(h, "GET", url, NULL, NULL, 0, 0, &passed, err,
+  x = azrp_xfer_start(h, "GET", url, NULL, NULL, 0, 0, 0, &passed, err,
                       sizeof(err));
   CHECK(x != NULL);
   if (x == NULL) {
@@ -471,7 +471,7 @@ static void test_concurrent (void) {
   for (burst = 0; burst < 2; burst++) {
     started = popped = 0;
     for (i = 0; i < N; i++) {
-      xs[i] = azrp_xfer_start(h, "GET", url, NULL, NULL, 0, 0, NULL, err,
+      xs[i] = azrp_xfer_start(h, "GET", url, NULL, NULL, 0, 0, 0, NULL, err,
                               sizeof(err));
       if (xs[i] != NULL)
         started++;
@@ -642,7 +642,7 @@ static void test_errors (void) {
     return;
   }
   /* only http and https */
-  x = azrp_xfer_start(h, "GET", "file:///etc/hostname", NULL, NULL, 0, 0,
+  x = azrp_xfer_start(h, "GET", "file:///etc/hostname", NULL, NULL, 0, 0, 0,
                       NULL, err, sizeof(err));
   CHECK(x != NULL);
   if (x != NULL) {
@@ -660,14 +660,14 @@ static void test_errors (void) {
   getsockname(fd, (struct sockaddr *)&a, &al);
   close(fd);
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
-  x = azrp_xfer_start(h, "GET", url, NULL, NULL, 0, 0, NULL, err, sizeof(err));
+  x = azrp_xfer_start(h, "GET", url, NULL, NULL, 0, 0, 0, NULL, err, sizeof(err));
   CHECK(x != NULL);
   if (x != NULL) {
     drive(h, x, 5);
     CHECK(x->done && x->result == CURLE_COULDNT_CONNECT && x->status == 0);
     azrp_xfer_free(h, x);
   }
-  x = azrp_xfer_start(h, "GET", "http://[::1", NULL, NULL, 0, 0, NULL, err,
+  x = azrp_xfer_start(h, "GET", "http://[::1", NULL, NULL, 0, 0, 0, NULL, err,
                       sizeof(err));
   CHECK(x != NULL);
   if (x != NULL) {
@@ -835,7 +835,7 @@ static void test_wait (void) {
   {
     static const char *const slow[] = {"x-azrp-fault: slow",
                                        "x-azrp-fault-seconds: 1", NULL};
-    x = azrp_xfer_start(h, "GET", url, slow, NULL, 0, 0, NULL, err,
+    x = azrp_xfer_start(h, "GET", url, slow, NULL, 0, 0, 0, NULL, err,
                         sizeof(err));
   }
   CHECK(x != NULL);
@@ -875,7 +875,7 @@ static void test_free_running (void) {
   url_of(url, sizeof(url), VM API);
   url_of(hurl, sizeof(hurl), "/_emulator/health");
   /* stop a transfer mid-body: the handle carries on */
-  x = azrp_xfer_start(h, "GET", url, slow, NULL, 0, 0, NULL, err, sizeof(err));
+  x = azrp_xfer_start(h, "GET", url, slow, NULL, 0, 0, 0, NULL, err, sizeof(err));
   CHECK(x != NULL);
   if (x != NULL) {
     end = now_s() + 10;
@@ -895,8 +895,8 @@ static void test_free_running (void) {
   azrp_xfer_free(h, y);
 
   /* freeing a finished transfer nobody popped takes it off the queue */
-  a = azrp_xfer_start(h, "GET", hurl, NULL, NULL, 0, 0, NULL, err, sizeof(err));
-  b = azrp_xfer_start(h, "GET", hurl, NULL, NULL, 0, 0, NULL, err, sizeof(err));
+  a = azrp_xfer_start(h, "GET", hurl, NULL, NULL, 0, 0, 0, NULL, err, sizeof(err));
+  b = azrp_xfer_start(h, "GET", hurl, NULL, NULL, 0, 0, 0, NULL, err, sizeof(err));
   CHECK(a != NULL && b != NULL);
   end = now_s() + 10;
   while (azrp_http_running(h) > 0 && now_s() < end) {
@@ -916,9 +916,9 @@ static void test_free_running (void) {
   /* free the handle with transfers in every state: slow ones mid-body,
      fresh ones not yet stepped, finished ones queued */
   for (i = 0; i < 5; i++)
-    azrp_xfer_start(h, "GET", url, slow, NULL, 0, 0, NULL, err, sizeof(err));
+    azrp_xfer_start(h, "GET", url, slow, NULL, 0, 0, 0, NULL, err, sizeof(err));
   for (i = 0; i < 5; i++)
-    azrp_xfer_start(h, "GET", hurl, NULL, NULL, 0, 0, NULL, err, sizeof(err));
+    azrp_xfer_start(h, "GET", hurl, NULL, NULL, 0, 0, 0, NULL, err, sizeof(err));
   end = now_s() + 0.5;
   while (now_s() < end) {
     struct pollfd p;
@@ -928,7 +928,7 @@ static void test_free_running (void) {
     azrp_http_step(h);
   }
   for (i = 0; i < 3; i++)
-    azrp_xfer_start(h, "POST", hurl, NULL, "x", 1, 0, NULL, err, sizeof(err));
+    azrp_xfer_start(h, "POST", hurl, NULL, "x", 1, 0, 0, NULL, err, sizeof(err));
   CHECK(azrp_http_running(h) >= 3);
   azrp_http_free(h);  /* ASan and valgrind judge this one */
   CHECK(1);

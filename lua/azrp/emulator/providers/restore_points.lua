@@ -464,7 +464,7 @@ local function create_local(em, req, coll, props, id)
   } }
   local rp = em.store:put{ id = id, type = M.RP_TYPE, body = doc,
     x = { vm_id = vm.body.id, plans = plans, request = req.body } }
-  local _, headers = em.lro:start{
+  local lro_op, headers = em.lro:start{
     sub = req.params.sub, location = coll.body.location, api_version = req.query["api-version"],
     base_url = req.base_url, duration = M.CREATE_BASE + M.CREATE_PER_DISK * #plans,
     resource_id = id, fail_with = req.fault_provisioning,
@@ -493,8 +493,8 @@ local function create_local(em, req, coll, props, id)
       rp.x.plans = nil
       return "Succeeded"
     end }
-  local res = reply.json(201, arm.doc(rp), headers)
-  return res
+  rp.x.lro_id = lro_op.id
+  return reply.json(201, arm.doc(rp), headers)
 end
 
 -- A cross-region copy of a restore point of the source collection.
@@ -557,9 +557,9 @@ local function create_copy(em, req, coll, props, id)
     timeCreated = src.body.properties.timeCreated, sourceMetadata = meta,
     sourceRestorePoint = { id = src.id },
   } }
-  local rp = em.store:put{ id = id, type = M.RP_TYPE, body = doc, x = {} }
+  local rp = em.store:put{ id = id, type = M.RP_TYPE, body = doc, x = { request = req.body } }
   local fail = req.fault_provisioning
-  local _, headers = em.lro:start{
+  local lro_op, headers = em.lro:start{
     sub = req.params.sub, location = coll.body.location, api_version = req.query["api-version"],
     base_url = req.base_url, duration = M.COPY_START, resource_id = id, fail_with = fail,
     finish = function(op)
@@ -589,6 +589,7 @@ local function create_copy(em, req, coll, props, id)
       rp.body.properties.provisioningState = "Succeeded"
       return "Succeeded"
     end }
+  rp.x.lro_id = lro_op.id
   return reply.json(201, arm.doc(rp), headers)
 end
 
@@ -606,7 +607,13 @@ local function put_rp(em, req)
   local id = coll.id .. "/restorePoints/" .. req.params.rp
   local existing = em.store:get_typed(id, M.RP_TYPE)
   if existing then
+    -- The same PUT again (a client resending after a lost answer) is
+    -- answered as the first was, with the operation still running.
     if existing.x.request == req.body then
+      local running = existing.x.lro_id and em.lro:get(existing.x.lro_id)
+      if running and running.status == "InProgress" then
+        return reply.json(201, arm.doc(existing), em.lro:headers(running, req.base_url))
+      end
       local _, headers = em.lro:start{ sub = req.params.sub, location = coll.body.location,
         api_version = req.query["api-version"], base_url = req.base_url, duration = 0, resource_id = id }
       return reply.json(201, arm.doc(existing), headers)
