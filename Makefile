@@ -26,7 +26,7 @@ BUILD         ?= build
 PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
                 libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
-PKGS_TEST     = lua-busted wrk valgrind python3-azure azure-cli
+PKGS_TEST     = lua-busted lua-luv wrk valgrind time python3-azure azure-cli
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 
 SRCS = $(wildcard src/*.c)
@@ -88,8 +88,9 @@ test-emulator: deps-test
 test-conformance: deps-test
 	sh spec/run.sh conformance
 
-bench: deps-test
-	sh bench/run.sh
+bench: deps-test build
+	lua5.4 bench/restore_points.lua
+	sh bench/emulator_get.sh 10 8
 
 # Installs into ~/.luarocks; Debian's packages satisfy the dependencies
 # (lua-cjson, lua-http ...), which LuaRocks cannot see, hence deps-mode.

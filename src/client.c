@@ -49,7 +49,12 @@ int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
     b->tokens -= 1;
     return 1;
   }
-  *wait = (1 - b->tokens) / b->rate;
+  /* Waiters queue: each is promised the next token after the previous
+     waiter's, so that hundreds of operations do not all wake at the same
+     refill instant and fight for one token. */
+  if (b->promised < now + (1 - b->tokens) / b->rate) b->promised = now + (1 - b->tokens) / b->rate;
+  else b->promised += 1 / b->rate;
+  *wait = b->promised - now;
   return 0;
 }
 

@@ -20,6 +20,7 @@ typedef struct azrp_op azrp_op;
 typedef struct azrp_bucket {
   double size, rate;    /* capacity and refill per second */
   double tokens, at;    /* level at time at (monotonic) */
+  double promised;      /* when the last waiter was told a token would be there */
 } azrp_bucket;
 
 typedef struct azrp_client {

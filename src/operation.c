@@ -647,7 +647,16 @@ static void sync_ratelimit (azrp_client *c, const azrp_xfer *x) {
       memcpy(tmp, v, len);
       tmp[len] = '\0';
       left = atof(tmp);
-      if (left >= 0 && left < c->buckets[k].tokens) c->buckets[k].tokens = left;
+      if (left >= 0) {
+        /* Bring the bucket to now first: ARM's count already includes the
+           refill since our last take. */
+        azrp_bucket *b = &c->buckets[k];
+        double now = azrp_now();
+        b->tokens += (now - b->at) * b->rate;
+        if (b->tokens > b->size) b->tokens = b->size;
+        b->at = now;
+        if (left < b->tokens) b->tokens = left;
+      }
     }
   }
 }

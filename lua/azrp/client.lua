@@ -131,9 +131,9 @@ function Client:request(req)
 end
 
 -- The next page of a list, from an absolute nextLink.
-local function next_page(self, link)
+local function next_page(self, link, wait_fn)
   local op = self.core:request{ method = "GET", url = link, auth = true, kind = "read", retry = true }
-  local res, err = op:wait()
+  local res, err = wait_fn(op)
   if not res then return nil, err end
   local page = json.decode(res.body)
   if res.status >= 400 or type(page) ~= "table" then
@@ -145,11 +145,16 @@ local function next_page(self, link)
   return page
 end
 
---- each(id, params) -> iterator over the items of every page.  On failure
--- it yields false, err once and stops.
-function Client:each(id, params)
+--- each(id, params [, wait]) -> iterator over the items of every page.  On
+-- failure it yields false, err once and stops.  wait(op) -> result, err
+-- waits for each page (default op:wait(); event loops pass their own, e.g.
+-- require("azrp.loop.cqueues").wait).
+function Client:each(id, params, wait_fn)
   if not M.pageable[id] then error("client:each: " .. tostring(id) .. " is not a pageable list operation", 2) end
-  local page, err = self:call(id, params)
+  wait_fn = wait_fn or function(op) return op:wait() end
+  local page, err
+  local first, ferr = self:begin(id, params)
+  if first then page, err = wait_fn(first) else err = ferr end
   local i = 0
   local failed = false
   return function()
@@ -160,18 +165,18 @@ function Client:each(id, params)
       local v = page.value and page.value[i]
       if v ~= nil then return v end
       if not page.nextLink or page.nextLink == json.null then return nil end
-      page, err = next_page(self, page.nextLink)
+      page, err = next_page(self, page.nextLink, wait_fn)
       i = 0
       if not page then failed = true; return false, err end
     end
   end
 end
 
---- list(id, params) -> every item | nil, err.
-function Client:list(id, params)
+--- list(id, params [, wait]) -> every item | nil, err.
+function Client:list(id, params, wait_fn)
   if not M.pageable[id] then error("client:list: " .. tostring(id) .. " is not a pageable list operation", 2) end
   local out = {}
-  for item, err in self:each(id, params) do
+  for item, err in self:each(id, params, wait_fn) do
     if item == false then return nil, err end
     out[#out + 1] = item
   end

@@ -23,7 +23,9 @@
 -- unless run(client) keeps it going for operations nobody waits on.
 --
 -- Operations only progress while something steps their client: wait() on
--- them (or on any operation of the same client), or run(client).
+-- them (or on any operation of the same client), or run(client).  Close a
+-- client only when nothing waits on it any more: the controller would find
+-- the descriptor it polls closed under it (EBADF, cq:loop() fails).
 --
 -- Blocking calls of the other layers (client:call(), op:wait(),
 -- client:list()/each(), azrp.wait_all()) sleep in libcurl's poll and would
@@ -36,7 +38,8 @@ local drivers = require("azrp.wait").drivers
 
 local M = {}
 
--- controller -> { [driver] = pump }; weak so that neither outlives its users.
+-- controller -> { [driver] = pump }; weak so that neither outlives its users
+-- (a pump holds neither: on LuaJIT, without ephemerons, that would pin both).
 local pumps = setmetatable({}, { __mode = "k" })
 
 local function driver_of(op)
@@ -60,8 +63,7 @@ end
 
 -- The pump's body: step, wake the waiters, sleep on the client's
 -- descriptor and deadline (or until a waiter leaves or stop() is called).
-local function pump_loop(p)
-  local d = p.driver
+local function pump_loop(p, d)
   while p.waiters > 0 or p.keep do
     local ok, err = pcall(d.step, d)
     if not ok then
@@ -82,13 +84,13 @@ local function pump_for(cq, d)
   if not per then per = setmetatable({}, { __mode = "k" }); pumps[cq] = per end
   local p = per[d]
   if not p then
-    p = { cq = cq, driver = d, cond = condition.new(), wake = condition.new(), waiters = 0, keep = false }
+    p = { cond = condition.new(), wake = condition.new(), waiters = 0, keep = false }
     per[d] = p
   end
   if not p.running then
     p.running = true
     p.err = nil
-    cq:wrap(pump_loop, p)
+    cq:wrap(pump_loop, p, d)
   end
   return p
 end
@@ -108,7 +110,8 @@ function M.wait(op, opts)
   local cq = controller("wait")
   local deadline = timeout and core.now() + timeout
   local last
-  local p = pump_for(cq, driver_of(op))
+  local d = driver_of(op)
+  local p = pump_for(cq, d)
   p.waiters = p.waiters + 1
   local err
   while not op:done() do
@@ -119,7 +122,7 @@ function M.wait(op, opts)
     end
     local left = deadline and deadline - core.now()
     if left and left <= 0 then break end
-    if not p.running then pump_for(cq, p.driver) end  -- it stopped on a former error
+    if not p.running then pump_for(cq, d) end  -- it stopped on a former error
     if left then p.cond:wait(left) else p.cond:wait() end
   end
   p.waiters = p.waiters - 1
