@@ -11,21 +11,25 @@ local M = {}
 -- core client -> azrp.client object (set by azrp.client), weak on both sides.
 M.drivers = setmetatable({}, { __mode = "kv" })
 
-local function driver_of(c)
-  return M.drivers[c]
+--- The object that drives op: its azrp.client, or the bare core client.
+function M.driver_of(op)
+  local c = op:client()
+  return M.drivers[c] or c
 end
 
 -- Advances the client of op once: transfers, timers and token renewal.
 function M.step(c)
-  local d = driver_of(c)
+  local d = M.drivers[c]
   if d then return d:step() end
   return c:step()
 end
 
-local function timeout_error(op)
+--- The error of a wait that timed out (the operation itself goes on).
+function M.timeout_error(op)
   return core.error{ kind = "timeout", code = "WaitTimeout", operation = op:info().operation,
-    message = "op:wait() timed out; the operation goes on (wait again or cancel it)", retryable = true }
+    message = "the wait timed out; the operation goes on (wait again or cancel it)", retryable = true }
 end
+local timeout_error = M.timeout_error
 
 --- op:wait([timeout | { timeout = s, progress = function(percent, disks) }])
 -- -> result | nil, err.  Progress is reported for cross-region copies.

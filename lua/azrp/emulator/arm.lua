@@ -142,6 +142,23 @@ function M.find(em, req, id, rtype, name)
   return nil, reply.not_found(rtype, name, req.params.rg)
 end
 
+-- What a DELETE of a resource that does not exist answers: 204, unless
+-- its resource group is missing too (404 ResourceGroupNotFound).
+function M.absent(em, req)
+  local rg, rerr = M.resource_group(em, req)
+  if not rg then return rerr end
+  return reply.empty(204)
+end
+
+-- Applies a PATCH body's tags to entry e; nil, or a 400 when malformed.
+function M.patch_tags(e, body)
+  if body.tags == nil then return nil end
+  local tags, terr = M.tags(body)
+  if not tags then return terr end
+  e.body.tags = tags
+  return nil
+end
+
 -- A handler listing the entries of rtype in the request's subscription and,
 -- when the path names one, resource group (which must exist).
 function M.lister(rtype)

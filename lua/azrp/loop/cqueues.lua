@@ -34,7 +34,8 @@
 local cqueues = require "cqueues"
 local condition = require "cqueues.condition"
 local core = require "azrp.core"
-local drivers = require("azrp.wait").drivers
+local wait = require "azrp.wait"
+local drivers = wait.drivers
 
 local M = {}
 
@@ -42,15 +43,7 @@ local M = {}
 -- (a pump holds neither: on LuaJIT, without ephemerons, that would pin both).
 local pumps = setmetatable({}, { __mode = "k" })
 
-local function driver_of(op)
-  local c = op:client()
-  return drivers[c] or c
-end
-
-local function timeout_error(op)
-  return core.error{ kind = "timeout", code = "WaitTimeout", operation = op:info().operation,
-    message = "wait() timed out; the operation goes on (wait again or cancel it)", retryable = true }
-end
+local driver_of, timeout_error = wait.driver_of, wait.timeout_error
 
 local function controller(fname)
   local cq = cqueues.running()

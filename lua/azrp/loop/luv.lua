@@ -30,7 +30,8 @@
 -- a "fast" context: use vim.schedule() before calling most vim.api
 -- functions.  Stop waiting (or stop() a run) before closing a client.
 local core = require "azrp.core"
-local drivers = require("azrp.wait").drivers
+local wait = require "azrp.wait"
+local drivers = wait.drivers
 
 local M = {}
 
@@ -49,15 +50,7 @@ function M.use(lib) uv_lib = lib end
 -- driver (azrp client object or core client) -> watcher
 local watchers = {}
 
-local function driver_of(op)
-  local c = op:client()
-  return drivers[c] or c
-end
-
-local function timeout_error(op)
-  return core.error{ kind = "timeout", code = "WaitTimeout", operation = op:info().operation,
-    message = "wait() timed out; the operation goes on (wait again or cancel it)", retryable = true }
-end
+local driver_of, timeout_error = wait.driver_of, wait.timeout_error
 
 local function close_watcher(w)
   if w.closed then return end

@@ -227,11 +227,7 @@ end
 
 local function delete_gallery(em, req)
   local e = em.store:get_typed(gallery_id(req), M.GALLERY_TYPE)
-  if not e then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-    return reply.empty(204)
-  end
+  if not e then return arm.absent(em, req) end
   if #em.store:list(M.IMAGE_TYPE, { parent = e.id }) > 0 then
     return reply.error(409, "CannotDeleteResource", string.format(
       "Gallery '%s' still contains image definitions; delete them first.", e.body.name))
@@ -367,11 +363,7 @@ end
 
 local function delete_image(em, req)
   local e = em.store:get_typed(image_def_id(req), M.IMAGE_TYPE)
-  if not e then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-    return reply.empty(204)
-  end
+  if not e then return arm.absent(em, req) end
   if #em.store:list(M.VERSION_TYPE, { parent = e.id }) > 0 then
     return reply.error(409, "CannotDeleteResource", string.format(
       "Gallery image definition '%s' still has versions; delete them first.", e.body.name))
@@ -853,11 +845,7 @@ end
 
 local function delete_version(em, req)
   local e = em.store:get_typed(version_id(req), M.VERSION_TYPE)
-  if not e then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-    return reply.empty(204)
-  end
+  if not e then return arm.absent(em, req) end
   local pp, safety = e.body.properties.publishingProfile, e.body.properties.safetyProfile
   if safety.blockDeletionBeforeEndOfLife and pp.endOfLifeDate and pp.endOfLifeDate > arm.now_iso(em) then
     return reply.error(409, "OperationNotAllowed", string.format(

@@ -329,21 +329,14 @@ local function patch(em, req)
   if not e then return err end
   local body, berr = arm.body(req)
   if not body then return berr end
-  if body.tags ~= nil then
-    local tags, terr = arm.tags(body)
-    if not tags then return terr end
-    e.body.tags = tags
-  end
+  local terr = arm.patch_tags(e, body)
+  if terr then return terr end
   return reply.json(200, arm.doc(e))
 end
 
 local function delete(em, req)
   local e = em.store:get_typed(image_id(req), M.TYPE)
-  if not e then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-    return reply.empty(204)
-  end
+  if not e then return arm.absent(em, req) end
   return arm.delete_later(em, req, e, M.DURATION.delete)
 end
 

@@ -158,11 +158,8 @@ local function patch_collection(em, req)
       "Changing property 'source.id' is not allowed: only tags of a restore point collection may be updated.",
       "properties.source.id")
   end
-  if body.tags ~= nil then
-    local tags, terr = arm.tags(body)
-    if not tags then return terr end
-    e.body.tags = tags
-  end
+  local terr = arm.patch_tags(e, body)
+  if terr then return terr end
   return reply.json(200, arm.doc(e))
 end
 

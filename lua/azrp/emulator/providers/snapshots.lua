@@ -272,11 +272,7 @@ end
 
 local function delete(em, req)
   local e = em.store:get_typed(snapshot_id(req), M.TYPE)
-  if not e then
-    local rg, rerr = arm.resource_group(em, req)
-    if not rg then return rerr end
-    return reply.empty(204)
-  end
+  if not e then return arm.absent(em, req) end
   if access.active(em, e) then
     return reply.error(409, "OperationNotAllowed", string.format(
       "Snapshot %s has an active shared access signature; call endGetAccess before deleting it.", e.body.name))

@@ -439,11 +439,8 @@ local function patch(em, req)
   if not e then return err end
   local body, berr = arm.body(req)
   if not body then return berr end
-  if body.tags ~= nil then
-    local tags, terr = arm.tags(body)
-    if not tags then return terr end
-    e.body.tags = tags
-  end
+  local terr = arm.patch_tags(e, body)
+  if terr then return terr end
   local hp = body.properties and body.properties.hardwareProfile
   if hp and hp.vmSize then e.body.properties.hardwareProfile.vmSize = hp.vmSize end
   return reply.json(200, arm.doc(e))
