@@ -850,6 +850,34 @@ describe("azrp.credentials against the emulator", function()
   end)
 
   --------------------------------------------------------------------------
+  describe("azure_cli with the real Azure CLI signed in to the emulator", function()
+    local have_az = os.execute("command -v az >/dev/null 2>&1")
+    local run = (have_az == true or have_az == 0) and it or pending
+    run("gets its token from the emulator's ADFS authority through 'az login'", function()
+      local conf = dir .. "/az-config"
+      assert(os.execute("mkdir -p " .. conf))
+      local f = assert(io.open(conf .. "/versionCheck.json", "w"))
+      f:write('{"versions": {}, "update_time": "2099-01-01 00:00:00.000000", "check_time": "2099-01-01 00:00:00.000000"}')
+      f:close()
+      local env = string.format("env AZURE_CONFIG_DIR=%s REQUESTS_CA_BUNDLE=%s AZURE_CORE_COLLECT_TELEMETRY=false " ..
+        "AZURE_CORE_ONLY_SHOW_ERRORS=true", conf, em.ca_file)
+      local function az(args)
+        local ok = os.execute(env .. " az " .. args .. " >/dev/null 2>&1")
+        assert(ok == true or ok == 0, "az " .. args:gsub(C.SECRET, "***"))
+      end
+      az(string.format("cloud register -n azrp-emulator --endpoint-resource-manager %s/ " ..
+        "--endpoint-active-directory %s/adfs --endpoint-active-directory-resource-id https://management.azure.com/ " ..
+        "--endpoint-active-directory-graph-resource-id https://graph.windows.net/", em.url, em.url))
+      az("cloud set -n azrp-emulator")
+      az(string.format("login --service-principal -u %s -p %s --tenant %s", C.CLIENT_ID, C.SECRET, C.TENANT))
+      local cred = azrp.credentials.azure_cli{ command = env .. " az" }
+      local token, exp = cred:get_token(SCOPE)
+      assert.is_string(token, tostring(exp))
+      assert.is_true(exp > require("azrp.core").wall())
+      assert_vm(cred)
+    end)
+  end)
+
   describe("azure_cli (a fake az printing the CLI's JSON)", function()
     local function fake_az(name, body)
       local script = dir .. "/" .. name
