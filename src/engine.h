@@ -85,7 +85,6 @@ struct azrp_op {
   char last_request_id[64];   /* x-ms-request-id of the latest response */
   char lro_status[32];        /* InProgress, Succeeded ... */
   int raw;                    /* keep the body as a string (raw requests) */
-  int result_headers_ref;     /* raw requests: response headers table */
   azrp_op *prev, *next;
 };
 

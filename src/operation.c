@@ -795,7 +795,6 @@ azrp_op *azrp_op_new (lua_State *L, int client_idx) {
   op = (azrp_op *)lua_newuserdatauv(L, sizeof(azrp_op), 1);
   memset(op, 0, sizeof *op);
   op->client_ref = op->self_ref = op->result_ref = op->progress_ref = LUA_NOREF;
-  op->result_headers_ref = LUA_NOREF;
   op->percent = -1;
   op->state = OP_DONE;   /* nothing to free until started */
   luaL_setmetatable(L, AZRP_OP_MT);
