@@ -68,10 +68,9 @@ deps:
 deps-test:
 	@sh .ci/ensure-packages $(PKGS_DEMO) $(PKGS_TEST)
 
-# The main job.  Until the DR drill workflow exists it runs the emulator's
-# own smoke scenario end to end.
+# The main job: a DR drill of vm-app-01 on the emulator (workflows/).
 demo: deps build
-	$(LUA) bin/azrp demo
+	sh workflows/demo.sh
 
 emulator: deps
 	$(LUA) bin/azrp emulator

@@ -30,6 +30,7 @@ build = {
     ["azrp.client"] = "lua/azrp/client.lua",
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
+    ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
     ["azrp.loop.cqueues"] = "lua/azrp/loop/cqueues.lua",
     ["azrp.loop.luv"] = "lua/azrp/loop/luv.lua",
     ["azrp.credentials"] = "lua/azrp/credentials/init.lua",

@@ -1,4 +1,4 @@
--- The emulator's smoke scenario (`azrp demo` until the DR drill exists):
+-- The emulator's smoke scenario (`azrp smoke`):
 -- it starts an emulator, then over HTTPS, as a client would, protects a VM
 -- with a restore point, copies it to the DR region, restores a disk there,
 -- proves the bytes are the same, reads them through a SAS URL and cleans
@@ -37,10 +37,10 @@ function M.run(argv)
     if f then info = json.decode(f:read("a")); f:close(); break end
     cqueues.sleep(0.1)
   end
-  if not info then io.stderr:write("demo: the emulator did not start\n"); return 1 end
+  if not info then io.stderr:write("smoke: the emulator did not start\n"); return 1 end
   local ok, err = pcall(M.scenario, info, cqueues.sleep, monotime)
   os.execute("kill " .. pid)
-  if not ok then io.stderr:write("demo: FAILED: ", tostring(err), "\n"); return 1 end
+  if not ok then io.stderr:write("smoke: FAILED: ", tostring(err), "\n"); return 1 end
   return 0
 end
 
@@ -59,7 +59,7 @@ function M.scenario(info, sleep, monotime)
     check(st == want, string.format("expected %d, got %s: %s", want, tostring(st), json.encode(body or {})))
     return body
   end
-  print("azrp demo: emulator at " .. info.url)
+  print("azrp smoke: emulator at " .. info.url)
   step("token (client credentials, Entra ID v2.0)", function()
     local st, body = c:request("POST", "/" .. TENANT .. "/oauth2/v2.0/token",
       "grant_type=client_credentials&client_id=22222222-2222-4222-8222-222222222222" ..
@@ -145,7 +145,7 @@ function M.scenario(info, sleep, monotime)
     check((c:request("GET", rpc .. V)) == 404, "collection still there")
   end)
   local _, counters = c:request("GET", "/_emulator/counters")
-  print(string.format("azrp demo: OK in %.2f s, %d requests to the emulator", monotime() - t0, counters.total))
+  print(string.format("azrp smoke: OK in %.2f s, %d requests to the emulator", monotime() - t0, counters.total))
 end
 
 return M
