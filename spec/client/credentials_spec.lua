@@ -32,17 +32,8 @@ local WRONG_SECRET = "WRONG-secret-Value-42"
 -- Helpers
 ----------------------------------------------------------------------------
 
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  assert(ok == true or ok == 0, "command failed: " .. cmd)
-end
-
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local shell = require "support.shell"
+local sh, capture = shell.sh, shell.capture
 
 local function write(path, text)
   local f = assert(io.open(path, "wb"))

@@ -20,17 +20,8 @@ local FAKE_SIG = "Sig" .. RUN .. "FakeSignature"
 local APP = "dddddddd-dddd-4ddd-8ddd-" .. RUN:sub(1, 12)
 local CERT_APP = "eeeeeeee-eeee-4eee-8eee-" .. RUN:sub(13, 24)   -- not in the directory
 
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  assert(ok == true or ok == 0, "command failed: " .. cmd)
-end
-
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
+local shell = require "support.shell"
+local sh, capture = shell.sh, shell.capture
 
 local function read(path)
   local f = io.open(path, "rb")

@@ -142,6 +142,15 @@ function M.find(em, req, id, rtype, name)
   return nil, reply.not_found(rtype, name, req.params.rg)
 end
 
+-- A GET handler: the document of the entry find(em, req) returns, or its error.
+function M.getter(find)
+  return function(em, req)
+    local e, err = find(em, req)
+    if not e then return err end
+    return reply.json(200, M.doc(e))
+  end
+end
+
 -- What a DELETE of a resource that does not exist answers: 204, unless
 -- its resource group is missing too (404 ResourceGroupNotFound).
 function M.absent(em, req)

@@ -232,11 +232,7 @@ local function get_entry(em, req)
     req.params.disk), M.TYPE, req.params.disk)
 end
 
-local function get(em, req)
-  local e, err = get_entry(em, req)
-  if not e then return err end
-  return reply.json(200, arm.doc(e))
-end
+local get = arm.getter(get_entry)
 
 local function patch(em, req)
   local e, err = get_entry(em, req)

@@ -317,11 +317,7 @@ local function get_entry(em, req)
   return arm.find(em, req, image_id(req), M.TYPE, req.params.image)
 end
 
-local function get(em, req)
-  local e, err = get_entry(em, req)
-  if not e then return err end
-  return reply.json(200, arm.doc(e))
-end
+local get = arm.getter(get_entry)
 
 -- ImageUpdate: tags (the disks are fixed).
 local function patch(em, req)

@@ -255,11 +255,7 @@ local function get_entry(em, req)
   return arm.find(em, req, snapshot_id(req), M.TYPE, req.params.snapshot)
 end
 
-local function get(em, req)
-  local e, err = get_entry(em, req)
-  if not e then return err end
-  return reply.json(200, arm.doc(e))
-end
+local get = arm.getter(get_entry)
 
 -- SnapshotUpdate: tags and sku (the rest of a snapshot is fixed).
 local function patch(em, req)
