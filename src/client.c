@@ -298,14 +298,11 @@ static int client_new (lua_State *L) {
   return 1;
 }
 
-static int client_gc (lua_State *L) {
-  azrp_client *c = (azrp_client *)luaL_checkudata(L, 1, AZRP_CLIENT_MT);
-  /* Running operations hold references to us: none is left here. */
-  client_free(c);
-  return 0;
-}
-
-/* close(): fails every running operation, then frees the connection pool. */
+/*
+** close(), __close and __gc: fails every running operation (unlinking and
+** unanchoring it), then frees the connection pool.  Running operations
+** hold references to the client, so __gc meets them only at lua_close.
+*/
 static int client_close (lua_State *L) {
   azrp_client *c = (azrp_client *)luaL_checkudata(L, 1, AZRP_CLIENT_MT);
   while (c->http && c->head)
@@ -947,8 +944,8 @@ void azrp_client_open (lua_State *L) {
     {NULL, NULL}
   };
   static const luaL_Reg meta[] = {
-    {"__gc", client_gc},
-    {"__close", client_gc},
+    {"__gc", client_close},
+    {"__close", client_close},
     {"__tostring", client_tostring},
     {NULL, NULL}
   };

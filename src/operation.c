@@ -820,9 +820,12 @@ void azrp_op_start (lua_State *L, azrp_op *op) {
 
 static int op_gc (lua_State *L) {
   azrp_op *op = check_op(L);
-  /* A running op is anchored, so __gc only ever sees finished ones. */
+  /* A running op is anchored, so __gc sees a linked one only at
+     lua_close, where every finalizer runs: unlink it, or the client's
+     list would keep a pointer to freed memory. */
   if (op->x && op->c && op->c->http) azrp_xfer_free(op->c->http, op->x);
   op->x = NULL;
+  if (op->state != OP_DONE && op->c) { op_unlink(op); op->state = OP_DONE; }
   op_strings_free(op);
   luaL_unref(L, LUA_REGISTRYINDEX, op->result_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, op->progress_ref);
@@ -868,6 +871,19 @@ static int op_cancel (lua_State *L) {
   azrp_op *op = check_op(L);
   if (op->state != OP_DONE)
     azrp_op_fail(L, op, "canceled", "Canceled", "the operation was canceled by the caller");
+  return 0;
+}
+
+/*
+** __close: a running op is canceled (unlinked and unanchored through
+** op_finish, as cancel() does); its memory stays until __gc, so methods
+** called on it afterwards still answer.  Sharing __gc here freed the URL
+** of an op still in the client's list.
+*/
+static int op_close (lua_State *L) {
+  azrp_op *op = check_op(L);
+  if (op->state != OP_DONE && op->c && op->c->http)
+    azrp_op_fail(L, op, "canceled", "Canceled", "the operation was closed while running");
   return 0;
 }
 
@@ -951,7 +967,7 @@ void azrp_op_open (lua_State *L) {
   };
   static const luaL_Reg meta[] = {
     {"__gc", op_gc},
-    {"__close", op_gc},
+    {"__close", op_close},
     {"__tostring", op_tostring},
     {NULL, NULL}
   };
