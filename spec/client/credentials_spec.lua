@@ -347,6 +347,66 @@ describe("azrp.credentials against the emulator", function()
     end)
   end)
 
+  describe("authority_host over plain http", function()
+    local function secret(host, allow_http)
+      local cred = azrp.credentials.client_secret{ tenant_id = C.TENANT, client_id = C.CLIENT_ID,
+        client_secret = "s3cr3t-value-xyz", authority_host = host, allow_http = allow_http }
+      return cred   -- not a tail call, so that the error names this line
+    end
+
+    it("refuses an http authority that is not loopback, even with allow_http, before any request", function()
+      for _, host in ipairs{ "http://login.example.com", "http://192.0.2.2:8080", "HTTP://10.0.0.1" } do
+        local ok, err = pcall(secret, host, true)
+        assert.is_false(ok)
+        assert.matches("credentials.client_secret: authority_host (or AZURE_AUTHORITY_HOST) is plain http", err, 1, true)
+        assert.is_nil(err:find("s3cr3t", 1, true))
+        assert.is_false(pcall(secret, host))
+      end
+    end)
+
+    it("refuses loopback http without allow_http, takes it with allow_http", function()
+      for _, host in ipairs{ "http://127.0.0.1:1", "http://localhost:1", "http://[::1]:1" } do
+        assert.has_error(function() secret(host) end)
+        assert.is_truthy(secret(host, true))
+      end
+    end)
+
+    it("refuses user-info that would hide the real host, other schemes and non-strings", function()
+      local function raises(host, what)
+        local ok, err = pcall(secret, host, true)
+        assert.is_false(ok)
+        assert.matches(what, err, 1, true)
+      end
+      raises("http://127.0.0.1@192.0.2.2", "must not carry user-info")
+      raises("https://localhost:x@login.example.com", "must not carry user-info")
+      raises("ftp://login.example.com", "must be an https URL")
+      raises("login.microsoftonline.com", "must be an https URL")
+      raises(42, "must be a string")
+    end)
+
+    it("checks AZURE_AUTHORITY_HOST from the environment credential, and the certificate and workload credentials", function()
+      local env = { AZURE_TENANT_ID = C.TENANT, AZURE_CLIENT_ID = C.CLIENT_ID, AZURE_CLIENT_SECRET = "s3cr3t-value-xyz",
+        AZURE_AUTHORITY_HOST = "http://login.example.com" }
+      local ok, err = pcall(azrp.credentials.environment, { env = function(k) return env[k] end })
+      assert.is_false(ok)
+      assert.matches("plain http", err, 1, true)
+      assert.has_error(function()
+        azrp.credentials.client_certificate{ tenant_id = C.TENANT, client_id = CERT_APP,
+          certificate_path = F.both, authority_host = "http://login.example.com", allow_http = true }
+      end)
+      assert.has_error(function()
+        azrp.credentials.workload_identity{ tenant_id = C.TENANT, client_id = C.CLIENT_ID,
+          token_file = "/nonexistent", authority_host = "http://login.example.com", allow_http = true }
+      end)
+    end)
+
+    it("points the error at the caller's line", function()
+      local ok, err = pcall(secret, "http://login.example.com")
+      assert.is_false(ok)
+      assert.matches("credentials_spec.lua", err, 1, true)
+    end)
+  end)
+
   --------------------------------------------------------------------------
   describe("client_certificate", function()
     -- Checks one recorded token request: form, JWT header and claims, and

@@ -29,7 +29,7 @@ function M.new(opts)
   local signer, serr = core.signer(pem, key, opts.password)
   if not signer then error(who .. ": " .. serr, 2) end
   local tenant, client_id = opts.tenant_id, opts.client_id
-  local aud = entra.token_url(entra.authority(opts.authority_host), tenant)
+  local aud = entra.token_url(entra.authority(opts.authority_host, who, opts.allow_http, 2), tenant)
   local header = { alg = alg, typ = "JWT" }
   if alg == "PS256" then header["x5t#S256"] = signer:x5t_s256() else header.x5t = signer:x5t() end
   if opts.send_certificate_chain then header.x5c = { signer:x5c() } end

@@ -13,7 +13,7 @@ function M.new(opts)
   if type(opts) ~= "table" then error(who .. ": options table expected", 2) end
   local tenant, client_id = need(opts, "tenant_id", who), need(opts, "client_id", who)
   local secret = need(opts, "client_secret", who)
-  local url = entra.token_url(entra.authority(opts.authority_host), tenant)
+  local url = entra.token_url(entra.authority(opts.authority_host, who, opts.allow_http, 2), tenant)
   local cache = entra.cache()
   return setmetatable({ kind = "client_secret", tenant_id = tenant, client_id = client_id }, {
     __index = {

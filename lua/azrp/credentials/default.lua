@@ -8,12 +8,12 @@ function M.new(opts)
   opts = opts or {}
   local env = opts.env or os.getenv
   local list = {}
-  local e = require("azrp.credentials.environment").new{ env = env, authority_host = opts.authority_host }
+  local e = require("azrp.credentials.environment").new{ env = env, authority_host = opts.authority_host, allow_http = opts.allow_http }
   if e then list[#list + 1] = e end
   if env("AZURE_FEDERATED_TOKEN_FILE") and env("AZURE_TENANT_ID") and env("AZURE_CLIENT_ID") then
     list[#list + 1] = require("azrp.credentials.workload_identity").new{ tenant_id = env("AZURE_TENANT_ID"),
       client_id = env("AZURE_CLIENT_ID"), token_file = env("AZURE_FEDERATED_TOKEN_FILE"),
-      authority_host = opts.authority_host }
+      authority_host = opts.authority_host, allow_http = opts.allow_http }
   end
   if not opts.exclude_managed_identity then
     list[#list + 1] = require("azrp.credentials.managed_identity").new{ client_id = env("AZURE_CLIENT_ID"),

@@ -10,8 +10,36 @@ M.AUTHORITY = "https://login.microsoftonline.com"
 M.ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 M.REFRESH_MARGIN = 300
 
-function M.authority(host)
+local function loopback(host)
+  host = host:lower()
+  return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+--- The authority's base URL, checked before any secret is posted to it:
+-- https, or http to a loopback host when allow_http says so (the Azure
+-- SDKs refuse a plain-http authority too); never with user-info.
+-- Raises naming the option (or AZURE_AUTHORITY_HOST) and the credential.
+function M.authority(host, who, allow_http, level)
+  local field = "authority_host (or AZURE_AUTHORITY_HOST)"
   host = host or os.getenv("AZURE_AUTHORITY_HOST") or M.AUTHORITY
+  who, level = who or "credentials", (level or 1) + 1
+  if type(host) ~= "string" then error(who .. ": " .. field .. " must be a string", level) end
+  local scheme, rest = host:match("^(%a[%w+.-]*)://(.*)$")
+  local authority = rest and rest:match("^[^/?#]*")
+  if not scheme or authority == "" then error(who .. ": " .. field .. " must be an https URL", level) end
+  if authority:find("@", 1, true) then
+    error(who .. ": " .. field .. " must not carry user-info (user:password@)", level)
+  end
+  scheme = scheme:lower()
+  local hostname = authority:match("^(%[[^%]]*%])") or authority:match("^[^:]*")
+  if scheme == "http" then
+    if not (allow_http and loopback(hostname)) then
+      error(who .. ": " .. field .. " is plain http: secrets and assertions are only posted over https" ..
+        " (or to a loopback host with allow_http = true)", level)
+    end
+  elseif scheme ~= "https" then
+    error(who .. ": " .. field .. " must be an https URL", level)
+  end
   return (host:gsub("/+$", ""))
 end
 

@@ -9,16 +9,17 @@ function M.new(opts)
   local env = opts.env or os.getenv
   local tenant, client_id = env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID")
   if not (tenant and client_id) then return nil, "AZURE_TENANT_ID and AZURE_CLIENT_ID are not set" end
+  local authority = opts.authority_host or env("AZURE_AUTHORITY_HOST")
   local secret = env("AZURE_CLIENT_SECRET")
   if secret then
     return require("azrp.credentials.client_secret").new{ tenant_id = tenant, client_id = client_id,
-      client_secret = secret, authority_host = opts.authority_host }
+      client_secret = secret, authority_host = authority, allow_http = opts.allow_http }
   end
   local cert = env("AZURE_CLIENT_CERTIFICATE_PATH")
   if cert then
     return require("azrp.credentials.client_certificate").new{ tenant_id = tenant, client_id = client_id,
       certificate_path = cert, password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
-      authority_host = opts.authority_host }
+      authority_host = authority, allow_http = opts.allow_http }
   end
   return nil, "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set"
 end

@@ -15,7 +15,7 @@ function M.new(opts)
     error(who .. ": tenant_id, client_id and token_file (or AZURE_TENANT_ID, AZURE_CLIENT_ID, " ..
       "AZURE_FEDERATED_TOKEN_FILE) are required", 2)
   end
-  local url = entra.token_url(entra.authority(opts.authority_host), tenant)
+  local url = entra.token_url(entra.authority(opts.authority_host, who, opts.allow_http, 2), tenant)
   local cache = entra.cache()
   return setmetatable({ kind = "workload_identity", tenant_id = tenant, client_id = client_id }, {
     __index = {
