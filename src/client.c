@@ -73,7 +73,7 @@ const char *azrp_client_api_version (azrp_client *c, const char *provider) {
 */
 
 static const char *const client_options[] = {
-  "endpoint", "subscription_id", "ca_file", "ca_path", "verify", "timeout",
+  "endpoint", "subscription_id", "ca_file", "ca_path", "insecure_skip_tls_verify", "timeout",
   "connect_timeout", "proxy", "no_proxy", "user_agent", "allow_http", "retry",
   "poll", "operation_timeout", "throttle", "api_versions", "max_connections",
   "refresh_margin", NULL
@@ -92,12 +92,15 @@ static void check_keys (lua_State *L, int idx, const char *const *known, const c
   }
 }
 
+/* t[k] as a string anchored in t, or def when nil; raises for another type or a NUL byte inside. */
 static const char *opt_string (lua_State *L, int idx, const char *k, const char *def) {
   const char *s = def;
+  size_t len;
   lua_getfield(L, idx, k);
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option '%s' must be a string", k);
-    s = lua_tostring(L, -1);
+    s = lua_tolstring(L, -1, &len);
+    if (strlen(s) != len) luaL_error(L, "option '%s' holds a NUL byte", k);
   }
   lua_pop(L, 1);
   return s;
@@ -195,16 +198,6 @@ static void read_throttle (lua_State *L, int opts, azrp_client *c) {
   }
 }
 
-static int valid_api_version (const char *v) {
-  size_t n = strlen(v), i;
-  if (n != 10 && !(n == 18 && strcmp(v + 10, "-preview") == 0)) return 0;
-  for (i = 0; i < 10; i++) {
-    if (i == 4 || i == 7) { if (v[i] != '-') return 0; }
-    else if (!isdigit((unsigned char)v[i])) return 0;
-  }
-  return 1;
-}
-
 static void read_api_versions (lua_State *L, int opts, azrp_client *c) {
   lua_getfield(L, opts, "api_versions");
   if (!lua_isnil(L, -1)) {
@@ -219,7 +212,7 @@ static void read_api_versions (lua_State *L, int opts, azrp_client *c) {
         if (strcmp(azrp_providers[i].name, lua_tostring(L, -2)) == 0) found = i;
       if (found < 0) luaL_error(L, "api_versions: unknown provider '%s'", lua_tostring(L, -2));
       v = luaL_checkstring(L, -1);
-      if (!valid_api_version(v)) luaL_error(L, "api_versions.%s: '%s' is not an api-version (YYYY-MM-DD)", lua_tostring(L, -2), v);
+      if (!azrp_api_version_ok(v)) luaL_error(L, "api_versions.%s: '%s' is not an api-version (YYYY-MM-DD)", lua_tostring(L, -2), v);
       if (strncmp(v, AZRP_MIN_API_VERSION, 10) < 0)
         luaL_error(L, "api_versions.%s: '%s' is older than %s, which azrp does not send", lua_tostring(L, -2), v, AZRP_MIN_API_VERSION);
       free(c->api_versions[found]);
@@ -251,8 +244,13 @@ static int client_new (lua_State *L) {
   check_keys(L, 1, client_options, "azrp client");
   endpoint = opt_string(L, 1, "endpoint", NULL);
   if (endpoint == NULL) luaL_error(L, "azrp client: option 'endpoint' is required");
-  if (strncasecmp(endpoint, "https://", 8) != 0 && strncasecmp(endpoint, "http://", 7) != 0)
-    luaL_error(L, "azrp client: endpoint must be an http(s) URL");
+  {
+    /* Tokens are checked again at each request; user-info is refused here. */
+    const char *why = azrp_url_problem(endpoint, 0, 0, 0);
+    if (why) luaL_error(L, "azrp client: option 'endpoint' %s", why);
+    if (strchr(endpoint, '?') || strchr(endpoint, '#'))
+      luaL_error(L, "azrp client: option 'endpoint' must not carry a query or fragment");
+  }
   c = (azrp_client *)lua_newuserdatauv(L, sizeof(azrp_client), 1);
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, AZRP_CLIENT_MT);
@@ -277,7 +275,8 @@ static int client_new (lua_State *L) {
   memset(&ho, 0, sizeof ho);
   ho.ca_file = opt_string(L, 1, "ca_file", NULL);
   ho.ca_path = opt_string(L, 1, "ca_path", NULL);
-  ho.verify = opt_bool(L, 1, "verify", 1);
+  c->insecure = opt_bool(L, 1, "insecure_skip_tls_verify", 0);
+  ho.insecure_skip_tls_verify = c->insecure;
   ho.timeout_ms = (long)(opt_number(L, 1, "timeout", 120, 0.001, 86400) * 1000);
   ho.connect_timeout_ms = (long)(opt_number(L, 1, "connect_timeout", 10, 0.001, 3600) * 1000);
   ho.proxy = opt_string(L, 1, "proxy", NULL);
@@ -314,350 +313,9 @@ static int client_close (lua_State *L) {
 
 /*
 ** {==================================================================
-** Building requests from the registry
+** Raw requests
 ** ===================================================================
 */
-
-/* The parameters a binding accepts beyond its path placeholders. */
-static const char *const common_params[] = {"id", "body", "api_version", "timeout", "wait_replication", NULL};
-
-static int is_guid (const char *s) {
-  int i;
-  if (strlen(s) != 36) return 0;
-  for (i = 0; i < 36; i++) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) { if (s[i] != '-') return 0; }
-    else if (!isxdigit((unsigned char)s[i])) return 0;
-  }
-  return 1;
-}
-
-static int chars_ok (const char *s, const char *extra) {
-  for (; *s; s++)
-    if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL) return 0;
-  return 1;
-}
-
-/* NULL when value is a valid name for the placeholder, else why not. */
-static const char *name_problem (const char *placeholder, const char *v) {
-  size_t n = strlen(v);
-  if (n == 0) return "must not be empty";
-  if (strcmp(placeholder, "subscriptionId") == 0)
-    return is_guid(v) ? NULL : "must be a GUID";
-  if (strcmp(placeholder, "resourceGroupName") == 0) {
-    if (n > 90 || !chars_ok(v, "-_.()") || v[n - 1] == '.')
-      return "must be 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'";
-    return NULL;
-  }
-  if (strcmp(placeholder, "diskName") == 0 || strcmp(placeholder, "snapshotName") == 0) {
-    if (n > 80 || !chars_ok(v, "-_")) return "must be 1 to 80 letters, digits, '-' or '_'";
-    return NULL;
-  }
-  if (strcmp(placeholder, "galleryImageVersionName") == 0) {
-    int dots = 0;
-    const char *p;
-    for (p = v; *p; p++) {
-      if (*p == '.') { dots++; if (p == v || p[1] == '.' || p[1] == '\0') return "must be Major.Minor.Patch"; }
-      else if (!isdigit((unsigned char)*p)) return "must be Major.Minor.Patch";
-    }
-    return dots == 2 ? NULL : "must be Major.Minor.Patch";
-  }
-  if (strcmp(placeholder, "galleryName") == 0) {
-    if (n > 80 || !chars_ok(v, "_.")) return "must be 1 to 80 letters, digits, '_' or '.'";
-    return NULL;
-  }
-  if (strcmp(placeholder, "vmName") == 0) {
-    if (n > 64 || !chars_ok(v, "-_.") || v[n - 1] == '.' || v[n - 1] == '-')
-      return "must be 1 to 64 letters, digits, '-', '_' or '.', not ending with '.' or '-'";
-    return NULL;
-  }
-  if (n > 260 || !chars_ok(v, "-_.") || !isalnum((unsigned char)v[0]) || v[n - 1] == '.')
-    return "must be letters, digits, '-', '_' or '.', starting with a letter or digit and not ending with '.'";
-  return NULL;
-}
-
-/* Is key one of the op's parameters (placeholders, query, common)? */
-static int known_param (const azrp_opdef *d, const char *key) {
-  char snake[96];
-  const char *p = d->path;
-  int i;
-  for (i = 0; common_params[i]; i++) if (strcmp(common_params[i], key) == 0) return 1;
-  while ((p = strchr(p, '{')) != NULL) {
-    const char *e = strchr(p, '}');
-    char name[96];
-    size_t n = (size_t)(e - p - 1);
-    if (n >= sizeof name) n = sizeof name - 1;
-    memcpy(name, p + 1, n);
-    name[n] = '\0';
-    azrp_snake(name, snake, sizeof snake);
-    if (strcmp(name, key) == 0 || strcmp(snake, key) == 0) return 1;
-    p = e;
-  }
-  if (d->query) {
-    const char *q = d->query;
-    while (*q) {
-      char name[64];
-      size_t n = strcspn(q, " ");
-      if (n >= sizeof name) n = sizeof name - 1;
-      memcpy(name, q, n);
-      name[n] = '\0';
-      azrp_snake(name, snake, sizeof snake);
-      if (strcmp(snake, key) == 0 || strcmp(name, key) == 0) return 1;
-      q += n;
-      while (*q == ' ') q++;
-    }
-  }
-  return 0;
-}
-
-/*
-** The value of placeholder name: params[snake] or params[camel], else the
-** segment of params.id at the same place, else (subscriptionId) the
-** client's.  Returns NULL when absent, and sets *badtype when the value
-** is not a string (the caller raises once it has freed what it holds).
-** idsegs holds the id's segments.
-*/
-static const char *param_value (lua_State *L, int params, azrp_client *c, const char *name,
-                                const char *snake, int position, char **idsegs, int nids,
-                                int *badtype) {
-  const char *v = NULL;
-  if (params) {
-    lua_getfield(L, params, snake);
-    if (lua_isnil(L, -1)) { lua_pop(L, 1); lua_getfield(L, params, name); }
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TSTRING) *badtype = 1;
-      else v = lua_tostring(L, -1);
-    }
-    lua_pop(L, 1);   /* the string is still referenced by params */
-  }
-  if (v == NULL && position < nids) v = idsegs[position];
-  if (v == NULL && strcmp(name, "subscriptionId") == 0) v = c->subscription;
-  return v;
-}
-
-static void push_invalid (lua_State *L, const char *opname, const char *target, const char *msg) {
-  azrp_errinfo e;
-  memset(&e, 0, sizeof e);
-  e.kind = "invalid"; e.code = "InvalidParameter"; e.message = msg;
-  e.target = target; e.operation = opname; e.retry_after = -1;
-  luaL_pushfail(L);
-  azrp_error_push(L, &e);
-}
-
-#define MAX_SEGS 32
-
-/* Splits an ARM id into segments (in place, in buf). */
-static int split_id (char *buf, char **segs) {
-  int n = 0;
-  char *p = buf, *s;
-  while (*p == '/') p++;
-  while (*p && n < MAX_SEGS) {
-    s = p;
-    while (*p && *p != '/') p++;
-    if (*p) *p++ = '\0';
-    segs[n++] = s;
-  }
-  return n;
-}
-
-/*
-** begin(operationId, params) -> operation | nil, err
-** Raises for programmer mistakes (unknown operation or parameter, wrong
-** types, a missing required parameter); returns nil, err for values that
-** are well-typed but invalid, before anything is sent.
-*/
-static int client_begin (lua_State *L) {
-  azrp_client *c = azrp_client_check(L, 1);
-  const char *opname = luaL_checkstring(L, 2);
-  const azrp_opdef *d = azrp_opdef_find(opname);
-  int params = 0, nids = 0, nt = 0, position = 0;
-  azrp_buf url = AZRP_BUF_INIT;
-  char idbuf[2048], *idsegs[MAX_SEGS], tbuf[1024], *tsegs[MAX_SEGS], msg[512];
-  const char *api, *id;
-  azrp_op *op;
-  if (d == NULL) return luaL_argerror(L, 2, lua_pushfstring(L, "unknown operation '%s'", opname));
-  if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    params = 3;
-    lua_pushnil(L);
-    while (lua_next(L, params) != 0) {
-      if (lua_type(L, -2) != LUA_TSTRING)
-        return luaL_error(L, "%s: parameter names must be strings", opname);
-      if (!known_param(d, lua_tostring(L, -2)))
-        return luaL_error(L, "%s: unknown parameter '%s'", opname, lua_tostring(L, -2));
-      lua_pop(L, 1);
-    }
-  }
-  /* An ARM id fills the placeholders it covers, matching the template's literals. */
-  id = params ? (lua_getfield(L, params, "id"), lua_tostring(L, -1)) : NULL;
-  if (params) lua_pop(L, 1);
-  snprintf(tbuf, sizeof tbuf, "%s", d->path);
-  nt = split_id(tbuf, tsegs);
-  if (id) {
-    int i;
-    if (strlen(id) >= sizeof idbuf || id[0] != '/') {
-      push_invalid(L, opname, "id", "id must be an ARM resource id starting with /subscriptions/");
-      return 2;
-    }
-    snprintf(idbuf, sizeof idbuf, "%s", id);
-    nids = split_id(idbuf, idsegs);
-    if (nids > nt) {
-      snprintf(msg, sizeof msg, "id has more segments than %s takes (%s)", opname, d->path);
-      push_invalid(L, opname, "id", msg);
-      return 2;
-    }
-    for (i = 0; i < nids; i++) {
-      if (tsegs[i][0] != '{' && strcasecmp(tsegs[i], idsegs[i]) != 0) {
-        snprintf(msg, sizeof msg, "id does not name a resource %s works on: segment '%s' where '%s' was expected",
-                 opname, idsegs[i], tsegs[i]);
-        push_invalid(L, opname, "id", msg);
-        return 2;
-      }
-      if (tsegs[i][0] != '{') idsegs[i] = NULL;   /* literals are taken from the template */
-    }
-  }
-  if (c->endpoint == NULL || azrp_buf_appends(&url, c->endpoint) != 0) return luaL_error(L, "out of memory");
-  for (position = 0; position < nt; position++) {
-    azrp_buf_append(&url, "/", 1);
-    if (tsegs[position][0] == '{') {
-      char name[96], snake[96];
-      const char *v, *why;
-      int badtype = 0;
-      size_t n = strlen(tsegs[position]) - 2;
-      memcpy(name, tsegs[position] + 1, n);
-      name[n] = '\0';
-      azrp_snake(name, snake, sizeof snake);
-      v = param_value(L, params, c, name, snake, position, idsegs, nids, &badtype);
-      if (badtype) {
-        azrp_buf_free(&url);
-        return luaL_error(L, "parameter '%s' must be a string", snake);
-      }
-      if (v == NULL) {
-        azrp_buf_free(&url);
-        return luaL_error(L, "%s: missing parameter '%s'", opname, snake);
-      }
-      why = name_problem(name, v);
-      if (why) {
-        azrp_buf_free(&url);
-        snprintf(msg, sizeof msg, "%s '%s' %s", snake, v, why);
-        push_invalid(L, opname, snake, msg);
-        return 2;
-      }
-      azrp_url_segment(&url, v);
-    }
-    else azrp_buf_appends(&url, tsegs[position]);
-  }
-  /* api-version: per call, per client, or the provider's newest stable. */
-  api = NULL;
-  if (params) {
-    lua_getfield(L, params, "api_version");
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TSTRING) { azrp_buf_free(&url); return luaL_error(L, "parameter 'api_version' must be a string"); }
-      api = lua_tostring(L, -1);
-    }
-    lua_pop(L, 1);
-  }
-  if (api == NULL) api = azrp_client_api_version(c, d->provider);
-  if (!valid_api_version(api) || strncmp(api, AZRP_MIN_API_VERSION, 10) < 0) {
-    azrp_buf_free(&url);
-    snprintf(msg, sizeof msg, "api-version '%s' is not accepted: it must be YYYY-MM-DD and not older than %s",
-             api, AZRP_MIN_API_VERSION);
-    push_invalid(L, opname, "api_version", msg);
-    return 2;
-  }
-  azrp_buf_appends(&url, "?api-version=");
-  azrp_url_query(&url, api);
-  if (d->query && params) {
-    const char *q = d->query;
-    while (*q) {
-      char name[64], snake[64];
-      size_t n = strcspn(q, " ");
-      memcpy(name, q, n < sizeof name ? n : sizeof name - 1);
-      name[n < sizeof name ? n : sizeof name - 1] = '\0';
-      azrp_snake(name, snake, sizeof snake);
-      lua_getfield(L, params, snake);
-      if (!lua_isnil(L, -1)) {
-        const char *v;
-        if (lua_type(L, -1) == LUA_TBOOLEAN) lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
-        else lua_pushvalue(L, -1);
-        v = lua_tostring(L, -1);
-        if (v == NULL) { azrp_buf_free(&url); return luaL_error(L, "parameter '%s' must be a string or boolean", snake); }
-        azrp_buf_append(&url, "&", 1);
-        azrp_buf_appends(&url, name);
-        azrp_buf_append(&url, "=", 1);
-        azrp_url_query(&url, v);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-      q += n;
-      while (*q == ' ') q++;
-    }
-  }
-  op = azrp_op_new(L, 1);
-  snprintf(op->name, sizeof op->name, "%s", d->id);
-  op->def = d;
-  op->lro = d->lro;
-  op->final_state = d->final_state;
-  op->kind = d->kind;
-  op->retry_unsafe = d->retry_unsafe;
-  op->auth = 1;
-  op->method = strdup(d->method);
-  op->url = url.data;   /* ownership moves to the op */
-  if (params) {
-    lua_getfield(L, params, "body");
-    if (!lua_isnil(L, -1)) {
-      size_t len;
-      const char *s;
-      if (d->body == AZRP_BODY_NONE) return luaL_error(L, "%s takes no body", opname);
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        int top = lua_gettop(L);
-        if (azrp_json_encode(L, top) == 2)
-          return luaL_error(L, "%s: body cannot be encoded as JSON: %s", opname, lua_tostring(L, -1));
-        lua_replace(L, top);
-      }
-      else if (lua_type(L, -1) != LUA_TSTRING)
-        return luaL_error(L, "%s: body must be a table or a JSON string", opname);
-      s = lua_tolstring(L, -1, &len);
-      op->body = (char *)malloc(len + 1);
-      if (op->body == NULL) return luaL_error(L, "out of memory");
-      memcpy(op->body, s, len);
-      op->body[len] = '\0';
-      op->bodylen = len;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, params, "timeout");
-    if (!lua_isnil(L, -1)) {
-      double t = lua_tonumber(L, -1);
-      if (lua_type(L, -1) != LUA_TNUMBER || t <= 0) return luaL_error(L, "parameter 'timeout' must be a positive number");
-      op->deadline = azrp_now() + t;
-    }
-    lua_pop(L, 1);
-    /* A copy (sourceRestorePoint) is followed to 100 % replication unless asked not to. */
-    if (strcmp(d->id, "RestorePoints_Create") == 0) {
-      lua_getfield(L, params, "wait_replication");
-      op->wait_replication = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
-      lua_pop(L, 1);
-      if (op->wait_replication == -1) {
-        op->wait_replication = 0;
-        lua_getfield(L, params, "body");
-        if (lua_type(L, -1) == LUA_TTABLE) {
-          lua_getfield(L, -1, "properties");
-          if (lua_type(L, -1) == LUA_TTABLE) {
-            lua_getfield(L, -1, "sourceRestorePoint");
-            op->wait_replication = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-          }
-          lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-      }
-    }
-  }
-  if (d->body == AZRP_BODY_REQUIRED && op->body == NULL)
-    return luaL_error(L, "%s: missing parameter 'body'", opname);
-  if (op->deadline == 0 && c->op_timeout > 0) op->deadline = azrp_now() + c->op_timeout;
-  azrp_op_start(L, op);
-  return 1;
-}
 
 /*
 ** request{ method =, url =, headers = {...}, body =, auth = bool,
@@ -665,17 +323,34 @@ static int client_begin (lua_State *L) {
 ** { status, headers, body } for any HTTP status (for token endpoints and
 ** SAS URLs); transport errors fail it.
 */
+/* RFC 9110 token characters: method and header names. */
+static int token_chars (const char *s) {
+  if (*s == '\0') return 0;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL) return 0;
+  return 1;
+}
+
+/* A header value: visible characters, spaces and tabs. */
+static int header_chars (const char *s) {
+  for (; *s; s++)
+    if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) return 0;
+  return 1;
+}
+
 static int client_request (lua_State *L) {
   static const char *const keys[] = {"method", "url", "headers", "body", "auth", "timeout", "retry", "kind",
     "attempts", NULL};
-  azrp_client *c = azrp_client_check(L, 1);
   azrp_op *op;
   const char *method, *url;
+  azrp_client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   check_keys(L, 2, keys, "request");
   method = opt_string(L, 2, "method", "GET");
   url = opt_string(L, 2, "url", NULL);
   if (url == NULL) return luaL_error(L, "request: 'url' is required");
+  if (!token_chars(method)) return luaL_error(L, "request: 'method' must be an HTTP method name");
+  /* user-info and plain http with a secret fail the operation when it is fired */
   if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
     return luaL_error(L, "request: url must be http(s)");
   op = azrp_op_new(L, 1);
@@ -686,8 +361,6 @@ static int client_request (lua_State *L) {
   op->url = strdup(url);
   op->auth = opt_bool(L, 2, "auth", 0);
   op->retry_unsafe = opt_bool(L, 2, "retry", 0);
-  if (op->auth && !azrp_url_is_https(url) && !(c->allow_http && azrp_url_is_loopback(url)))
-    return luaL_error(L, "request: a bearer token is only sent over https");
   lua_getfield(L, 2, "kind");
   if (lua_type(L, -1) == LUA_TSTRING) {
     const char *k = lua_tostring(L, -1);
@@ -698,7 +371,9 @@ static int client_request (lua_State *L) {
   lua_getfield(L, 2, "body");
   if (!lua_isnil(L, -1)) {
     size_t len;
-    const char *s = luaL_checklstring(L, -1, &len);
+    const char *s;
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "request: 'body' must be a string");
+    s = lua_tolstring(L, -1, &len);
     op->body = (char *)malloc(len + 1);
     if (op->body == NULL) return luaL_error(L, "out of memory");
     memcpy(op->body, s, len);
@@ -716,10 +391,17 @@ static int client_request (lua_State *L) {
     n = 0;
     lua_pushnil(L);
     while (lua_next(L, t) != 0) {
-      const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
-      size_t len;
-      if (lua_type(L, -2) != LUA_TSTRING || v == NULL) return luaL_error(L, "request: headers are name = string");
-      len = strlen(k) + strlen(v) + 3;
+      const char *k, *v;
+      size_t len, klen, vlen;
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "request: headers are name = string");
+      k = lua_tolstring(L, -2, &klen);
+      v = lua_tolstring(L, -1, &vlen);
+      /* CR, LF or NUL would end the header early and start another one. */
+      if (strlen(k) != klen || !token_chars(k)) return luaL_error(L, "request: header name '%s' is not a token", k);
+      if (strlen(v) != vlen || !header_chars(v))
+        return luaL_error(L, "request: header '%s' holds a control character (CR, LF, NUL...)", k);
+      len = klen + vlen + 3;
       op->headers[n] = (char *)malloc(len);
       if (op->headers[n] == NULL) return luaL_error(L, "out of memory");
       snprintf(op->headers[n], len, "%s: %s", k, v);
@@ -729,7 +411,11 @@ static int client_request (lua_State *L) {
   }
   lua_pop(L, 1);
   lua_getfield(L, 2, "timeout");
-  if (!lua_isnil(L, -1)) op->deadline = azrp_now() + luaL_checknumber(L, -1);
+  if (!lua_isnil(L, -1)) {
+    double t = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(t > 0)) return luaL_error(L, "request: 'timeout' must be a positive number");
+    op->deadline = azrp_now() + t;
+  }
   lua_pop(L, 1);
   op->max_attempts = (int)opt_number(L, 2, "attempts", 0, 0, 100);
   azrp_op_start(L, op);
@@ -835,6 +521,7 @@ static int client_set_token (lua_State *L) {
   double exp = luaL_optnumber(L, 3, 0);
   azrp_op *op;
   if (len == 0) return luaL_argerror(L, 2, "empty token");
+  if (strlen(t) != len) return luaL_argerror(L, 2, "the token holds a NUL byte");
   if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); }
   c->token = strdup(t);
   c->token_expires = exp;
@@ -929,7 +616,7 @@ static int client_tostring (lua_State *L) {
 
 void azrp_client_open (lua_State *L) {
   static const luaL_Reg methods[] = {
-    {"begin", client_begin},
+    {"begin", azrp_client_begin},
     {"request", client_request},
     {"step", client_step},
     {"wait", client_wait},

@@ -65,6 +65,7 @@ static int core_operations (lua_State *L) {
     lua_setfield(L, -2, "retry_safe");
     lua_pushstring(L, bodies[d->body]); lua_setfield(L, -2, "body");
     if (d->query) { lua_pushstring(L, d->query); lua_setfield(L, -2, "query"); }
+    lua_pushboolean(L, d->replication); lua_setfield(L, -2, "wait_replication");
     lua_rawseti(L, -2, ++i);
   }
   return 1;

@@ -34,6 +34,7 @@ typedef struct azrp_client {
   int token_wanted;           /* an operation needs a (new) token */
   int token_rejected;         /* the server refused the last one (401): bypass caches */
   int allow_http;             /* tokens may go to http:// loopback URLs */
+  int insecure;               /* insecure_skip_tls_verify: secrets go to loopback only */
   int max_attempts;           /* tries per request, first included */
   double base_delay, max_delay, max_retry_after;
   double poll_default, poll_min, poll_max;
@@ -98,6 +99,9 @@ void azrp_op_timeout (lua_State *L, azrp_op *op);
 struct azrp_errinfo;
 void azrp_op_error_info (lua_State *L, azrp_op *op, struct azrp_errinfo *e);
 void azrp_op_open (lua_State *L);
+
+/* request.c */
+int azrp_client_begin (lua_State *L);   /* client:begin(operationId, params) */
 
 /* client.c */
 azrp_client *azrp_client_check (lua_State *L, int idx);

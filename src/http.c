@@ -241,7 +241,7 @@ static CURL *make_template (const azrp_http_opts *o, char *err,
                             size_t errlen) {
   CURLcode rc = CURLE_OK;
   const char *what = "curl_easy_init";
-  int verify = o == NULL || o->verify != 0;
+  int verify = o == NULL || !o->insecure_skip_tls_verify;
   long cto = (o != NULL && o->connect_timeout_ms > 0) ?
              o->connect_timeout_ms : DEF_CONNECT_TIMEOUT_MS;
   long to = (o != NULL && o->timeout_ms > 0) ? o->timeout_ms : DEF_TIMEOUT_MS;

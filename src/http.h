@@ -17,7 +17,7 @@
 typedef struct azrp_http_opts {
   const char *ca_file;         /* NULL: libcurl's default bundle */
   const char *ca_path;         /* NULL: default */
-  int verify;                  /* verify peer and host; 1 unless turned off */
+  int insecure_skip_tls_verify; /* 1: no peer or host-name check (loopback tests only) */
   long connect_timeout_ms;     /* 0: 10000 */
   long timeout_ms;             /* whole transfer; 0: 120000 */
   const char *proxy;           /* NULL: libcurl reads the environment */

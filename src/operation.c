@@ -93,14 +93,11 @@ void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code
 
 /*
 ** Builds the request headers of the next try: ours, then the caller's
-** (raw requests).  Returns 0, or -1 when the bearer token must not go
-** where the URL points.
+** (raw requests).  Returns their count, or -1 when they do not fit.
 */
-static int build_headers (azrp_op *op, const char *url, char *store, size_t storelen,
-                          const char **out) {
+static int build_headers (azrp_op *op, char *store, size_t storelen, const char **out) {
   int n = 0, i;
   size_t used = 0;
-  azrp_client *c = op->c;
 #define ADD(...) do { \
     int w_ = snprintf(store + used, storelen - used, __VA_ARGS__); \
     if (w_ < 0 || (size_t)w_ >= storelen - used) return -1; \
@@ -110,10 +107,7 @@ static int build_headers (azrp_op *op, const char *url, char *store, size_t stor
     ADD("x-ms-client-request-id: %s", op->request_id);
     ADD("x-ms-return-client-request-id: true");
   }
-  if (op->auth) {
-    if (!azrp_url_is_https(url) && !(c->allow_http && azrp_url_is_loopback(url))) return -1;
-    out[n++] = NULL;   /* the Authorization header is added by the caller */
-  }
+  if (op->auth) out[n++] = NULL;   /* the Authorization header is added by the caller */
   if (op->body && !op->raw) ADD("Content-Type: application/json");
   if (op->headers)
     for (i = 0; op->headers[i] && n < MAX_HEADERS - 2; i++) out[n++] = op->headers[i];
@@ -135,6 +129,30 @@ static const char *next_method (azrp_op *op) {
 
 static int method_safe (azrp_op *op);
 
+/* Which URL of the operation url is, for messages. */
+static const char *url_source (azrp_op *op, const char *url) {
+  if (op->phase == PH_INITIAL || url == op->url) return op->raw ? "the request URL" : "the endpoint's URL";
+  if (op->phase == PH_POLL && op->poll_mode == POLL_ASYNC) return "the Azure-AsyncOperation URL";
+  if (op->location && strcmp(url, op->location) == 0) return "the Location URL";
+  return "the endpoint's URL";
+}
+
+/*
+** Every URL is checked as it is used, whether the caller gave it or a
+** response did (Azure-AsyncOperation, Location, nextLink): no user-info,
+** and secrets only where azrp_url_problem allows them.
+*/
+static int url_refused (lua_State *L, azrp_op *op, const char *url) {
+  azrp_client *c = op->c;
+  char shown[256], msg[512];
+  const char *why = azrp_url_problem(url, op->auth, c->allow_http, c->insecure);
+  if (why == NULL) return 0;
+  azrp_url_redact(url, shown, sizeof shown);
+  snprintf(msg, sizeof msg, "%s %s %s", url_source(op, url), shown, why);
+  azrp_op_fail(L, op, "invalid", strstr(why, "user-info") || strstr(why, "absolute") ? "InvalidUrl" : "InsecureTransport", msg);
+  return 1;
+}
+
 void azrp_op_fire (lua_State *L, azrp_op *op) {
   azrp_client *c = op->c;
   const char *hdrs[MAX_HEADERS + 2];
@@ -148,6 +166,7 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
     azrp_op_timeout(L, op);
     return;
   }
+  if (url_refused(L, op, url)) return;
   if (op->auth) {
     if (c->token == NULL || (c->token_expires > 0 && azrp_wall() >= c->token_expires)) {
       op->state = OP_NEED_TOKEN;
@@ -163,10 +182,9 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
     c->throttled_waits++;
     return;
   }
-  n = build_headers(op, url, store, sizeof store, hdrs);
+  n = build_headers(op, store, sizeof store, hdrs);
   if (n < 0) {
-    azrp_op_fail(L, op, "invalid", "InsecureTransport",
-                 "a bearer token is only sent over https (or to a loopback host with allow_http)");
+    azrp_op_fail(L, op, "invalid", "InvalidRequest", "the request headers are too long");
     return;
   }
   if (op->auth) {

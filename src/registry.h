@@ -37,6 +37,7 @@ typedef struct azrp_opdef {
   int pageable;            /* a list whose pages link with nextLink */
   int retry_unsafe;        /* a POST that may be sent again after a failure */
   const char *query;       /* optional query parameters, space-separated ("$expand forceDeletion") */
+  int replication;         /* a copy can be followed to 100 % replication (wait_replication) */
 } azrp_opdef;
 
 typedef struct azrp_provider {

@@ -10,6 +10,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include "util.h"
@@ -66,31 +70,94 @@ static int encode (azrp_buf *b, const char *s, int keep_extra) {
 int azrp_url_segment (azrp_buf *b, const char *s) { return encode(b, s, 1); }
 int azrp_url_query (azrp_buf *b, const char *s) { return encode(b, s, 0); }
 
-int azrp_url_is_https (const char *url) {
-  return strncasecmp(url, "https://", 8) == 0;
+/* 127.0.0.0/8, ::1 (and ::ffff:127.x), or the name localhost. */
+static int host_is_loopback (const char *host) {
+  char buf[64];
+  unsigned char a[16];
+  size_t n = strlen(host);
+  if (strcasecmp(host, "localhost") == 0) return 1;
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof buf) {
+    static const unsigned char one[16] = {0,0,0,0, 0,0,0,0, 0,0,0,0, 0,0,0,1};
+    static const unsigned char mapped[12] = {0,0,0,0, 0,0,0,0, 0,0,0xff,0xff};
+    memcpy(buf, host + 1, n - 2);
+    buf[n - 2] = '\0';
+    if (inet_pton(AF_INET6, buf, a) != 1) return 0;
+    return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+  }
+  return inet_pton(AF_INET, host, a) == 1 && a[0] == 127;
 }
 
-int azrp_url_is_loopback (const char *url) {
-  const char *h;
-  if (strncasecmp(url, "http://", 7) == 0) h = url + 7;
-  else if (strncasecmp(url, "https://", 8) == 0) h = url + 8;
-  else return 0;
-  if (strncmp(h, "127.", 4) == 0) return 1;
-  if (strncasecmp(h, "localhost", 9) == 0 && (h[9] == ':' || h[9] == '/' || h[9] == '\0')) return 1;
-  if (strncmp(h, "[::1]", 5) == 0) return 1;
+/* Does the query carry a SAS signature (sig=...)? */
+static int query_has_sig (const char *q) {
+  const char *p = q;
+  while (p && *p) {
+    if (strncasecmp(p, "sig=", 4) == 0) return 1;
+    p = strchr(p, '&');
+    if (p) p++;
+  }
   return 0;
+}
+
+/*
+** libcurl's own parser decides, so that the host checked is the host
+** libcurl connects to: "http://127.0.0.1@192.0.2.2/" is user 127.0.0.1
+** at 192.0.2.2, whatever a prefix test says.
+*/
+int azrp_url_parse (const char *url, azrp_url *u) {
+  CURLU *h = curl_url();
+  char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *query = NULL;
+  int rc = -1;
+  memset(u, 0, sizeof *u);
+  if (h == NULL || url == NULL) goto done;
+  if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK) goto done;
+  if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) goto done;
+  if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK) goto done;
+  if (strcasecmp(scheme, "https") == 0) u->https = 1;
+  else if (strcasecmp(scheme, "http") != 0) goto done;
+  u->loopback = host_is_loopback(host);
+  u->userinfo = curl_url_get(h, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+                curl_url_get(h, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK;
+  if (curl_url_get(h, CURLUPART_QUERY, &query, 0) == CURLUE_OK) u->sas = query_has_sig(query);
+  rc = 0;
+done:
+  curl_free(scheme); curl_free(host); curl_free(user); curl_free(password); curl_free(query);
+  curl_url_cleanup(h);
+  return rc;
+}
+
+const char *azrp_url_problem (const char *url, int token, int allow_http, int insecure) {
+  azrp_url u;
+  if (azrp_url_parse(url, &u) != 0) return "is not an absolute http(s) URL";
+  if (u.userinfo) return "carries user-info (user:password@), which hides the host it goes to";
+  if (!token && !u.sas) return NULL;
+  if (!u.https && !(allow_http && u.loopback))
+    return "is plain http: a token or signature is only sent over https (or to a loopback host with allow_http)";
+  if (insecure && !u.loopback)
+    return "is not a loopback host: with insecure_skip_tls_verify a token or signature is only sent to loopback";
+  return NULL;
 }
 
 void azrp_url_redact (const char *url, char *out, size_t outlen) {
   size_t o = 0;
-  const char *q = strchr(url, '?');
-  const char *p;
+  const char *q, *p = url, *auth = strstr(url, "://");
   if (outlen == 0) return;
+  if (auth) {   /* user-info: "https://REDACTED@host" */
+    size_t alen = strcspn(auth + 3, "/?#");
+    const char *at = memchr(auth + 3, '@', alen);
+    if (at) {
+      const char *at2;
+      while ((at2 = memchr(at + 1, '@', (size_t)(auth + 3 + alen - at - 1))) != NULL) at = at2;
+      o = (size_t)snprintf(out, outlen, "%.*sREDACTED", (int)(auth + 3 - url), url);
+      if (o >= outlen) { out[outlen - 1] = '\0'; return; }
+      p = at;
+    }
+  }
+  q = strchr(p, '?');
   if (q == NULL) {
-    snprintf(out, outlen, "%s", url);
+    snprintf(out + o, outlen - o, "%s", p);
     return;
   }
-  for (p = url; p <= q && o + 1 < outlen; p++) out[o++] = *p;
+  for (; p <= q && o + 1 < outlen; p++) out[o++] = *p;
   p = q + 1;
   while (*p && o + 1 < outlen) {
     const char *amp = strchr(p, '&');
@@ -116,6 +183,16 @@ void azrp_url_redact (const char *url, char *out, size_t outlen) {
     if (*p == '&' && o + 1 < outlen) out[o++] = *p++;
   }
   out[o] = '\0';
+}
+
+int azrp_api_version_ok (const char *v) {
+  size_t n = strlen(v), i;
+  if (n != 10 && !(n == 18 && strcmp(v + 10, "-preview") == 0)) return 0;
+  for (i = 0; i < 10; i++) {
+    if (i == 4 || i == 7) { if (v[i] != '-') return 0; }
+    else if (!isdigit((unsigned char)v[i])) return 0;
+  }
+  return 1;
 }
 
 void azrp_snake (const char *camel, char *out, size_t outlen) {

@@ -20,15 +20,34 @@ int azrp_url_segment (azrp_buf *b, const char *s);
 /* Appends s percent-encoded as a query value. */
 int azrp_url_query (azrp_buf *b, const char *s);
 
-/* 1 when url is https://, or http:// to a loopback host (127.0.0.0/8, localhost, [::1]). */
-int azrp_url_is_https (const char *url);
-int azrp_url_is_loopback (const char *url);
+/* What an http(s) URL is, as libcurl will use it. */
+typedef struct azrp_url {
+  int https;      /* else http */
+  int loopback;   /* the host is 127.0.0.0/8, [::1] or localhost */
+  int userinfo;   /* user or password before the host */
+  int sas;        /* the query carries a SAS signature (sig=) */
+} azrp_url;
+
+/* 0 and *u filled, or -1 when url is not an absolute http(s) URL. */
+int azrp_url_parse (const char *url, azrp_url *u);
+
+/*
+** NULL when a request may go to url, else why not (a phrase to follow
+** "the URL ..."): never a URL with user-info; when the request carries a
+** secret (a bearer token, or a SAS signature in the query), https only,
+** or http to loopback when allow_http, and only loopback when TLS
+** verification is off (insecure).
+*/
+const char *azrp_url_problem (const char *url, int token, int allow_http, int insecure);
 
 /*
 ** Copies url into out with every query value but api-version replaced by
 ** "REDACTED", so that a SAS signature never reaches a message or a log.
 */
 void azrp_url_redact (const char *url, char *out, size_t outlen);
+
+/* 1 when v is YYYY-MM-DD or YYYY-MM-DD-preview. */
+int azrp_api_version_ok (const char *v);
 
 /* "resourceGroupName" -> "resource_group_name", "$expand" -> "expand". */
 void azrp_snake (const char *camel, char *out, size_t outlen);

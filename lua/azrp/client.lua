@@ -98,7 +98,10 @@ function Client:_resume_refresh()
     return
   end
   self.refresh, self.waiting = nil, nil
-  if a then
+  if a and (type(a) ~= "string" or a == "" or a:find("\0", 1, true)) then
+    self.core:token_failed(core.error{ kind = "auth", code = "CredentialError",
+      message = "the credential returned a token that is not a non-empty string without NUL bytes" })
+  elseif a then
     self.core:set_token(a, b)
   else
     self.core:token_failed(b)
@@ -110,16 +113,30 @@ function Client:set_token(token, expires_on)
   self.core:set_token(token, expires_on)
 end
 
---- begin(id, params) -> operation | nil, err: validates the body, then starts it.
-function Client:begin(id, params)
+-- Validates, then starts id.  A programmer's mistake raises at level (as
+-- error() counts it from here), so that the message names the script's
+-- line rather than this file; bad values return nil, err.
+local function start(self, id, params, level)
+  if type(id) ~= "string" then error("azrp client: operation id must be a string", level) end
+  if params ~= nil and type(params) ~= "table" then
+    error(id .. ": parameters must be a table, not " .. type(params), level)
+  end
   local ok, err = validate.check(id, params)
   if not ok then return nil, err end
-  return self.core:begin(id, params)
+  local started, op, e = pcall(self.core.begin, self.core, id, params)
+  if not started then error(op, level) end
+  return op, e
+end
+
+--- begin(id, params) -> operation | nil, err: validates the body, then starts it.
+function Client:begin(id, params)
+  local op, err = start(self, id, params, 3)
+  return op, err
 end
 
 --- call(id, params [, wait_opts]) -> result | nil, err: begin and wait.
 function Client:call(id, params, wait_opts)
-  local op, err = self:begin(id, params)
+  local op, err = start(self, id, params, 3)
   if not op then return nil, err end
   return op:wait(wait_opts)
 end
@@ -130,9 +147,18 @@ function Client:request(req)
   return self.core:request(req)
 end
 
--- The next page of a list, from an absolute nextLink.
+-- The next page of a list, from an absolute nextLink.  The link comes from
+-- the server: one that is not a string or that the core refuses is an
+-- error value, never a raise.
 local function next_page(self, link, wait_fn)
-  local op = self.core:request{ method = "GET", url = link, auth = true, kind = "read", retry = true }
+  if type(link) ~= "string" then
+    return nil, core.error{ kind = "azure", code = "InvalidNextLink", message = "the nextLink of a list is not a string" }
+  end
+  local ok, op = pcall(self.core.request, self.core, { method = "GET", url = link, auth = true, kind = "read", retry = true })
+  if not ok then
+    return nil, core.error{ kind = "invalid", code = "InvalidNextLink",
+      message = "the nextLink of a list was refused: " .. tostring(op):gsub("^request: ", "") }
+  end
   local res, err = wait_fn(op)
   if not res then return nil, err end
   local page = json.decode(res.body)
@@ -149,11 +175,11 @@ end
 -- failure it yields false, err once and stops.  wait(op) -> result, err
 -- waits for each page (default op:wait(); event loops pass their own, e.g.
 -- require("azrp.loop.cqueues").wait).
-function Client:each(id, params, wait_fn)
-  if not M.pageable[id] then error("client:each: " .. tostring(id) .. " is not a pageable list operation", 2) end
+local function each(self, id, params, wait_fn, level)
+  if not M.pageable[id] then error("client:each: " .. tostring(id) .. " is not a pageable list operation", level) end
   wait_fn = wait_fn or function(op) return op:wait() end
   local page, err
-  local first, ferr = self:begin(id, params)
+  local first, ferr = start(self, id, params, level + 1)
   if first then page, err = wait_fn(first) else err = ferr end
   local i = 0
   local failed = false
@@ -172,11 +198,16 @@ function Client:each(id, params, wait_fn)
   end
 end
 
+function Client:each(id, params, wait_fn)
+  local iter = each(self, id, params, wait_fn, 3)
+  return iter
+end
+
 --- list(id, params [, wait]) -> every item | nil, err.
 function Client:list(id, params, wait_fn)
   if not M.pageable[id] then error("client:list: " .. tostring(id) .. " is not a pageable list operation", 2) end
   local out = {}
-  for item, err in self:each(id, params, wait_fn) do
+  for item, err in each(self, id, params, wait_fn, 3) do
     if item == false then return nil, err end
     out[#out + 1] = item
   end
@@ -207,7 +238,10 @@ for _, def in ipairs(core.operations()) do
   local name = snake(def.id)
   M.methods[name] = def.id
   M.pageable[def.id] = def.pageable
-  Client[name] = function(self, params) return self:begin(def.id, params) end
+  Client[name] = function(self, params)
+    local op, err = start(self, def.id, params, 3)
+    return op, err
+  end
 end
 
 M.Client = Client

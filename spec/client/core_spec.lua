@@ -59,7 +59,7 @@ describe("azrp.core", function()
       assert.has_error(function() c:restore_points_get{ resource_group_name = "rg" } end,
         "RestorePoints_Get: missing parameter 'restore_point_collection_name'")
       assert.has_error(function() c:restore_points_get{ resource_group_name = 42, restore_point_collection_name = "a",
-        restore_point_name = "b" } end, "parameter 'resource_group_name' must be a string")
+        restore_point_name = "b" } end, "RestorePoints_Get: parameter 'resource_group_name' must be a string, not number")
       assert.has_error(function() c:restore_points_create{ resource_group_name = "rg",
         restore_point_collection_name = "a", restore_point_name = "b" } end,
         "RestorePoints_Create: missing parameter 'body'")
