@@ -74,6 +74,7 @@ build = {
     ["azrp.emulator.log"] = "lua/azrp/emulator/log.lua",
     ["azrp.emulator.lro"] = "lua/azrp/emulator/lro.lua",
     ["azrp.emulator.main"] = "lua/azrp/emulator/main.lua",
+    ["azrp.emulator.regions"] = "lua/azrp/emulator/regions.lua",
     ["azrp.emulator.reply"] = "lua/azrp/emulator/reply.lua",
     ["azrp.emulator.router"] = "lua/azrp/emulator/router.lua",
     ["azrp.emulator.seed"] = "lua/azrp/emulator/seed.lua",

@@ -5,6 +5,7 @@ local json = require "azrp.emulator.json"
 local reply = require "azrp.emulator.reply"
 local ids = require "azrp.emulator.ids"
 local clock_mod = require "azrp.emulator.clock"
+local regions = require "azrp.emulator.regions"
 
 local M = {}
 
@@ -95,11 +96,41 @@ function M.now_iso(em) return clock_mod.iso(em.clock:now()) end
 -- $expand parts without touching the store.
 function M.doc(entry) return json.copy(entry.body) end
 
--- Location check shared by tracked resources.
-function M.location(body)
+-- The location of a tracked resource of type rtype that a PUT body names:
+-- the region's name ("North Europe" -> "northeurope"), or nil and ARM's
+-- 400 (missing, not a string, or not a region the type is offered in).
+function M.location(body, rtype)
   local loc, bad = M.need(body, "location", "location")
   if not loc then return nil, bad end
-  return (loc:lower():gsub("%s", ""))
+  return M.region(loc, rtype, "location")
+end
+
+-- A region name given in a request (a location, a target region) at
+-- field: its canonical name, or nil and ARM's 400 -- InvalidRequestContent
+-- when it is not a string (ARM cannot deserialize it), else the refusal
+-- regions.refusal gives for rtype (without a target, as ARM's has none).
+function M.region(name, rtype, field)
+  if type(name) ~= "string" then
+    return nil, reply.error(400, "InvalidRequestContent", string.format(
+      "The request content was invalid and could not be deserialized: '%s' must be a string.", field), field)
+  end
+  local canonical = regions.canonical(name)
+  if canonical then return canonical end
+  local r = regions.refusal(name, rtype)
+  return nil, reply.error(r.status, r.code, r.message)
+end
+
+-- A PUT on an existing resource e: nil when the body names no location or
+-- e's, else the 400 for an unknown region or ARM's 409 for a move (a
+-- tracked resource never changes region).  Checked before any update.
+function M.same_location(e, body)
+  if body.location == nil or body.location == json.null then return nil end
+  local loc, lerr = M.location(body, e.body.type)
+  if not loc then return lerr end
+  if loc == e.body.location then return nil end
+  return reply.error(409, "InvalidResourceLocation", string.format(
+    "The resource '%s' already exists in location '%s'. A resource with the same name cannot be created in location '%s'.",
+    e.body.name, e.body.location, loc), "location")
 end
 
 -- Paged list: items are documents; page_size from the emulator's options.

@@ -157,9 +157,13 @@ local function put(em, req)
   if not rg then return rerr end
   local id = ids.resource_id(req.params.sub, req.params.rg, "Microsoft.Compute", "disks", req.params.disk)
   local existing = em.store:get(id)
-  if existing then return update_existing(em, req, existing, body) end
+  if existing then
+    local moved = arm.same_location(existing, body)
+    if moved then return moved end
+    return update_existing(em, req, existing, body)
+  end
 
-  local location, lerr = arm.location(body)
+  local location, lerr = arm.location(body, M.TYPE)
   if not location then return lerr end
   local tags, terr = arm.tags(body)
   if not tags then return terr end

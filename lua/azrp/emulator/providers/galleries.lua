@@ -187,7 +187,7 @@ local function put_gallery(em, req)
   if not body then return err end
   local rg, rerr = arm.resource_group(em, req)
   if not rg then return rerr end
-  local location, lerr = arm.location(body)
+  local location, lerr = arm.location(body, M.GALLERY_TYPE)
   if not location then return lerr end
   local tags, terr = arm.tags(body)
   if not tags then return terr end
@@ -318,7 +318,7 @@ local function put_image(em, req)
   if not body then return err end
   local gallery, gerr = parent_gallery(em, req)
   if not gallery then return gerr end
-  local location, lerr = arm.location(body)
+  local location, lerr = arm.location(body, M.IMAGE_TYPE)
   if not location then return lerr end
   if location ~= gallery.body.location then
     return reply.error(400, "InvalidParameter", string.format(
@@ -583,10 +583,12 @@ local function plan_publishing(body, location, home_name)
   local regions, docs, seen = {}, json.array(), {}
   for i, t in ipairs(targets) do
     local f = string.format("%s.targetRegions[%d]", PP, i - 1)
-    if type(t) ~= "table" or type(t.name) ~= "string" or t.name == "" then
+    -- A name that is there but not a string is arm.region's to refuse.
+    if type(t) ~= "table" or not given(t.name) or t.name == "" then
       return bad(f .. ".name", "Required parameter '%s.name' is missing (null).", f)
     end
-    local key = region_key(t.name)
+    local key, rerr = arm.region(t.name, M.VERSION_TYPE, f .. ".name")
+    if not key then return nil, rerr end
     if seen[key] then return bad(f .. ".name", "Region '%s' is listed more than once.", t.name) end
     seen[key] = true
     local n = replicas
@@ -770,7 +772,7 @@ local function put_version(em, req)
   if not body then return err end
   local def, derr = parent_image(em, req)
   if not def then return derr end
-  local location, lerr = arm.location(body)
+  local location, lerr = arm.location(body, M.VERSION_TYPE)
   if not location then return lerr end
   if location ~= def.body.location then
     return reply.error(400, "InvalidParameter", string.format(

@@ -32,7 +32,7 @@ local function put_vnet(em, req)
   if not body then return err end
   local rg, rerr = arm.resource_group(em, req)
   if not rg then return rerr end
-  local loc, lerr = arm.location(body)
+  local loc, lerr = arm.location(body, M.VNET)
   if not loc then return lerr end
   local props = body.properties or {}
   local prefixes = props.addressSpace and props.addressSpace.addressPrefixes
@@ -84,7 +84,7 @@ local function put_nic(em, req)
   if not body then return err end
   local rg, rerr = arm.resource_group(em, req)
   if not rg then return rerr end
-  local loc, lerr = arm.location(body)
+  local loc, lerr = arm.location(body, M.NIC)
   if not loc then return lerr end
   local props = body.properties or {}
   local configs = props.ipConfigurations
@@ -126,7 +126,7 @@ local function put_nsg(em, req)
   if not body then return err end
   local rg, rerr = arm.resource_group(em, req)
   if not rg then return rerr end
-  local loc, lerr = arm.location(body)
+  local loc, lerr = arm.location(body, M.NSG)
   if not loc then return lerr end
   local id = ids.resource_id(req.params.sub, req.params.rg, "Microsoft.Network", "networkSecurityGroups", req.params.name)
   local existing = em.store:get(id)

@@ -39,7 +39,7 @@ local function put(em, req)
   if bad then return bad end
   local body, err = arm.body(req)
   if not body then return err end
-  local loc, lerr = arm.location(body)
+  local loc, lerr = arm.location(body, arm.RG_TYPE)
   if not loc then return lerr end
   local tags, terr = arm.tags(body)
   if not tags then return terr end

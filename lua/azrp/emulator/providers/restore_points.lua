@@ -58,7 +58,7 @@ local function put_collection(em, req)
   if not body then return err end
   local rg, rerr = arm.resource_group(em, req)
   if not rg then return rerr end
-  local location, lerr = arm.location(body)
+  local location, lerr = arm.location(body, M.RPC_TYPE)
   if not location then return lerr end
   local tags, terr = arm.tags(body)
   if not tags then return terr end

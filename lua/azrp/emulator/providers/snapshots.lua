@@ -112,7 +112,7 @@ end
 -- Returns plan { location, tags, sku, option, source, snap, incremental,
 -- os_type, hyper_v } or nil, error.
 local function plan_create(em, body)
-  local location, lerr = arm.location(body)
+  local location, lerr = arm.location(body, M.TYPE)
   if not location then return nil, lerr end
   local tags, terr = arm.tags(body)
   if not tags then return nil, terr end
@@ -222,7 +222,11 @@ local function put(em, req)
   if not rg then return rerr end
   local id = snapshot_id(req)
   local existing = em.store:get_typed(id, M.TYPE)
-  if existing then return update_existing(em, existing, body) end
+  if existing then
+    local moved = arm.same_location(existing, body)
+    if moved then return moved end
+    return update_existing(em, existing, body)
+  end
 
   local plan, perr = plan_create(em, body)
   if not plan then return perr end

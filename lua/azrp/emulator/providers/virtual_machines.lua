@@ -317,7 +317,7 @@ local function put(em, req)
   if not body then return err end
   local rg, rerr = arm.resource_group(em, req)
   if not rg then return rerr end
-  local loc, lerr = arm.location(body)
+  local loc, lerr = arm.location(body, M.TYPE)
   if not loc then return lerr end
   body.location = loc
   local tags, terr = arm.tags(body)
