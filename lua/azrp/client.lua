@@ -16,6 +16,7 @@
 -- token request is one more operation on the same connection pool.
 local core = require "azrp.core"
 local json = require "cjson.safe"
+local location = require "azrp.location"
 local validate = require "azrp.validate"
 local wait = require "azrp.wait"
 
@@ -113,6 +114,24 @@ function Client:set_token(token, expires_on)
   self.core:set_token(token, expires_on)
 end
 
+-- params with body.location in ARM's form ("North Europe" -> "northeurope"),
+-- copied rather than changed in the caller's table.
+local function normalized(id, params)
+  local body = params and params.body
+  if type(body) ~= "table" or body.location == nil then return params end
+  local loc = location.normalize(body.location)
+  if not loc then
+    return nil, core.error{ kind = "invalid", code = "InvalidParameter", operation = id, target = "body.location",
+      message = "body.location must be a string (an Azure region such as \"northeurope\")", retryable = false }
+  end
+  if loc == body.location then return params end
+  local p, b = {}, {}
+  for k, v in pairs(params) do p[k] = v end
+  for k, v in pairs(body) do b[k] = v end
+  b.location, p.body = loc, b
+  return p
+end
+
 -- Validates, then starts id.  A programmer's mistake raises at level (as
 -- error() counts it from here), so that the message names the script's
 -- line rather than this file; bad values return nil, err.
@@ -123,6 +142,8 @@ local function start(self, id, params, level)
   end
   local ok, err = validate.check(id, params)
   if not ok then return nil, err end
+  params, err = normalized(id, params)
+  if not params then return nil, err end
   local started, op, e = pcall(self.core.begin, self.core, id, params)
   if not started then error(op, level) end
   return op, e

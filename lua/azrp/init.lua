@@ -29,6 +29,9 @@ azrp.wait_all = wait.all
 --- The operation registry: { { id, method, path, provider, api_version, lro, kind, pageable, ... } }.
 azrp.operations = core.operations
 
+--- ARM's form of a location name ("North Europe" -> "northeurope"); see azrp.location.
+azrp.location = require("azrp.location").normalize
+
 --- Is v an azrp error?
 function azrp.is_error(v)
   return type(v) == "table" and getmetatable(v) == getmetatable(core.error({}))

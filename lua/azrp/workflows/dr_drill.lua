@@ -149,7 +149,7 @@ function steps.dr_collection(ctx)
       return nil, drill_error("CollectionInUse", "DR collection %s exists but its source is %s, not %s",
         name, tostring(src), ctx.source_coll.id)
     end
-    if coll.location:lower() ~= o.dr_location:lower() then
+    if azrp.location(coll.location) ~= azrp.location(o.dr_location) then
       return nil, drill_error("CollectionInUse", "DR collection %s is in %s, not %s", name, coll.location, o.dr_location)
     end
   else

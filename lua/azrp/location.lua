@@ -1,0 +1,12 @@
+--- Azure location names as ARM stores them: "North Europe", "northEurope"
+-- and "north europe" all mean "northeurope".  Compare and send locations
+-- through normalize(), never as typed.
+local M = {}
+
+--- normalize(name) -> ARM's form of a location name, or nil when name is not a string.
+function M.normalize(name)
+  if type(name) ~= "string" then return nil end
+  return (name:gsub("%s+", ""):lower())
+end
+
+return M
