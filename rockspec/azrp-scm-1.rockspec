@@ -28,6 +28,8 @@ build = {
     -- The Lua layers.
     ["azrp"] = "lua/azrp/init.lua",
     ["azrp.client"] = "lua/azrp/client.lua",
+    ["azrp.schema"] = "lua/azrp/schema.lua",
+    ["azrp.suggest"] = "lua/azrp/suggest.lua",
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
