@@ -160,23 +160,17 @@ def from_paths(paths):
 
 def add_key(node, name, depth, inner):
     """Adds node.name (inside depth arrays) and returns the innermost node."""
-    cur = node["keys"].get(name)
+    holder, key = node["keys"], name
     for _ in range(depth):
-        cur = cur["item"] if cur and cur["t"] == "arr" else None
-    if cur is None or cur["t"] != "obj" or inner["t"] != "leaf":
-        cur = inner if cur is None or cur["t"] != "obj" else merge(cur, inner)
-        wrapped = cur
-        for _ in range(depth):
-            wrapped = arr(wrapped)
-        if depth and name in node["keys"] and node["keys"][name]["t"] == "arr":
-            # keep the array node, replace its innermost item
-            holder = node["keys"][name]
-            for _ in range(depth - 1):
-                holder = holder["item"]
-            holder["item"] = cur
-        else:
-            node["keys"][name] = wrapped
-    return cur
+        cur = holder.get(key)
+        if not cur or cur["t"] != "arr":
+            cur = holder[key] = arr(ANY)
+        holder, key = cur, "item"
+    cur = holder.get(key)
+    if cur and cur["t"] == "obj" and inner["t"] == "leaf":
+        return cur   # already a container
+    holder[key] = inner if not cur or cur["t"] != "obj" else merge(cur, inner)
+    return holder[key]
 
 
 def prefixed(prefix, paths):
