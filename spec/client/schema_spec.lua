@@ -181,6 +181,23 @@ describe("bodies and $expand checked before sending", function()
     assert.are.equal(src.id:lower(), copy.properties.sourceRestorePoint.id:lower())
   end)
 
+  it("accepts GET bodies (with instance views) as PUT bodies", function()
+    local function round_trip(get, put, params)
+      local got, err = client:call(get, params)
+      assert.is_table(got, tostring(err))
+      local ok, verr = validate.check(put, { body = got })
+      assert.is_true(ok, put .. ": " .. tostring(verr))
+      return got
+    end
+    local vm = round_trip("VirtualMachines_Get", "VirtualMachines_CreateOrUpdate", { id = C.VM_ID, expand = "instanceView" })
+    round_trip("Disks_Get", "Disks_CreateOrUpdate", { id = vm.properties.storageProfile.osDisk.managedDisk.id })
+    local rp_id = "/subscriptions/" .. C.SUB .. "/resourceGroups/" .. C.RG ..
+      "/providers/Microsoft.Compute/restorePointCollections/" .. RPC .. "/restorePoints/rp-type"
+    round_trip("RestorePoints_Get", "RestorePoints_Create", { id = rp_id, expand = "instanceView" })
+    round_trip("RestorePointCollections_Get", "RestorePointCollections_CreateOrUpdate",
+      { id = rp_id:match("^(.*)/restorePoints/"), expand = "restorePoints" })
+  end)
+
   it("leaves operations the specs do not describe unchecked", function()
     assert.is_nil(schema.ResourceGroups_CreateOrUpdate)
     assert.is_true(validate.check("ResourceGroups_CreateOrUpdate", { body = { location = "x", anything = { 1 } } }))
