@@ -1,6 +1,10 @@
---- Request bodies checked before anything is sent: the fields Azure
--- requires and the enums it accepts, named in the error's target.
+--- Requests checked before anything is sent: the body's keys against the
+-- generated azrp.schema (a misspelt key is an error, not a silently ignored
+-- field), $expand against the values Azure accepts, and the fields Azure
+-- requires and the enums it accepts; the error's target names the field.
 local core = require "azrp.core"
+local schema = require "azrp.schema"
+local suggest = require "azrp.suggest"
 
 local M = {}
 
@@ -65,11 +69,95 @@ RULES.DiskRestorePoint_GrantAccess = GRANT
 RULES.Disks_GrantAccess = GRANT
 RULES.Snapshots_GrantAccess = GRANT
 
+-- Body keys against a schema tree (see azrp.schema): walk(node, value,
+-- path) -> nil | message, target.
+local ARRAY, OPEN = "[]", "*"
+local walk
+
+local function known_keys(node)
+  local out = {}
+  for k in pairs(node) do
+    if k ~= ARRAY and k ~= OPEN then out[#out + 1] = k end
+  end
+  return out
+end
+
+local function walk_array(item, v, path)
+  for k in pairs(v) do
+    if type(k) ~= "number" then return path .. " must be an array", path end
+  end
+  for i, x in ipairs(v) do
+    local msg, target = walk(item, x, path .. "[" .. i .. "]")
+    if msg then return msg, target end
+  end
+end
+
+local function walk_object(node, v, path)
+  local keys = {}
+  for k in pairs(v) do
+    if type(k) ~= "string" then return path .. " must be an object", path end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local sub = node[k]
+    if sub == nil and not node[OPEN] then
+      return string.format("unknown key '%s' in %s%s", k, path, suggest.hint(k, known_keys(node))), path .. "." .. k
+    end
+    local msg, target = walk(sub or true, v[k], path .. "." .. k)
+    if msg then return msg, target end
+  end
+end
+
+function walk(node, v, path)
+  if node == true then return nil end
+  local what = node[ARRAY] and "an array" or "an object"
+  if type(v) == "table" then
+    if node[ARRAY] then return walk_array(node[ARRAY], v, path) end
+    return walk_object(node, v, path)
+  elseif type(v) ~= "userdata" then   -- cjson.null and cjson.empty_array pass
+    return string.format("%s must be %s, not a %s", path, what, type(v)), path
+  end
+end
+
+-- params.expand (or params["$expand"]): each comma-separated value one of
+-- the allowed, ignoring case as ARM does.
+local function check_expand(id, params)
+  local allowed = schema[id] and schema[id].expand
+  if not allowed then return true end
+  for _, name in ipairs{ "expand", "$expand" } do
+    local v = params[name]
+    if type(v) == "string" then
+      for item in v:gmatch("[^,]+") do
+        item = item:match("^%s*(.-)%s*$")
+        if not enum(item, allowed) then
+          return fail(id, "expand", string.format("expand '%s' is not one of %s%s", item,
+            table.concat(allowed, ", "), suggest.hint(item, allowed)))
+        end
+      end
+    end
+  end
+  return true
+end
+
+local function check_body(id, body)
+  local tree = schema[id] and schema[id].body
+  if not tree then return true end
+  local msg, target = walk(tree, body, "body")
+  if msg then return fail(id, target, msg) end
+  return true
+end
+
 --- check(id, params) -> true | nil, err
 function M.check(id, params)
-  local rules = RULES[id]
-  if not rules or type(params) ~= "table" or type(params.body) ~= "table" then return true end
+  if type(params) ~= "table" then return true end
+  local ok, err = check_expand(id, params)
+  if not ok then return nil, err end
   local body = params.body
+  if type(body) ~= "table" then return true end
+  ok, err = check_body(id, body)
+  if not ok then return nil, err end
+  local rules = RULES[id] or {}
   for _, r in ipairs(rules) do
     local path, rule = r[1], r[2]
     local v = get(body, path)
