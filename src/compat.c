@@ -115,22 +115,6 @@ void azrp_compat_setuservalue (lua_State *L, int i) {
   lua_setfenv(L, i);
 }
 
-/* 5.4's: a NULL function makes a false placeholder. */
-void azrp_compat_setfuncs (lua_State *L, const luaL_Reg *l, int nup) {
-  luaL_checkstack(L, nup + 1, "too many upvalues");
-  for (; l->name != NULL; l++) {
-    if (l->func == NULL)
-      lua_pushboolean(L, 0);
-    else {
-      int i;
-      for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
-      lua_pushcclosure(L, l->func, nup);
-    }
-    lua_setfield(L, -(nup + 2), l->name);
-  }
-  lua_pop(L, nup);
-}
-
 void azrp_compat_setmetatable (lua_State *L, const char *tname) {
   luaL_checkstack(L, 1, "not enough stack slots");
   luaL_getmetatable(L, tname);
@@ -157,38 +141,6 @@ int azrp_compat_getsubtable (lua_State *L, int i, const char *name) {
   lua_pushvalue(L, -1);
   lua_setfield(L, i, name);
   return 0;
-}
-
-/* 5.4's: __tostring, else by type, naming a userdata by its __name. */
-const char *azrp_compat_tolstring (lua_State *L, int i, size_t *len) {
-  i = lua_absindex(L, i);
-  luaL_checkstack(L, 2, "not enough stack slots");
-  if (luaL_callmeta(L, i, "__tostring")) {
-    if (!lua_isstring(L, -1)) luaL_error(L, "'__tostring' must return a string");
-  }
-  else {
-    switch (lua_type(L, i)) {
-      case LUA_TNUMBER:
-      case LUA_TSTRING:
-        lua_pushvalue(L, i);
-        lua_tolstring(L, -1, NULL);   /* converts the copy, not the original */
-        break;
-      case LUA_TBOOLEAN:
-        lua_pushstring(L, lua_toboolean(L, i) ? "true" : "false");
-        break;
-      case LUA_TNIL:
-        lua_pushliteral(L, "nil");
-        break;
-      default: {
-        int tt = luaL_getmetafield(L, i, "__name");
-        const char *kind = tt == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, i);
-        lua_pushfstring(L, "%s: %p", kind, lua_topointer(L, i));
-        if (tt != LUA_TNIL) lua_remove(L, -2);   /* the __name */
-        break;
-      }
-    }
-  }
-  return lua_tolstring(L, -1, len);
 }
 
 /* The level where L's stack ends (a binary search, as 5.2's lauxlib). */
@@ -338,6 +290,38 @@ size_t azrp_compat_stringtonumber (lua_State *L, const char *s) {
   return strlen(s) + 1;
 }
 
+/* 5.4's (5.2's ignores __name): __tostring, else by type, naming a userdata by its __name. */
+const char *azrp_compat_tolstring (lua_State *L, int i, size_t *len) {
+  i = lua_absindex(L, i);
+  luaL_checkstack(L, 2, "not enough stack slots");
+  if (luaL_callmeta(L, i, "__tostring")) {
+    if (!lua_isstring(L, -1)) luaL_error(L, "'__tostring' must return a string");
+  }
+  else {
+    switch (lua_type(L, i)) {
+      case LUA_TNUMBER:
+      case LUA_TSTRING:
+        lua_pushvalue(L, i);
+        lua_tolstring(L, -1, NULL);   /* converts the copy, not the original */
+        break;
+      case LUA_TBOOLEAN:
+        lua_pushstring(L, lua_toboolean(L, i) ? "true" : "false");
+        break;
+      case LUA_TNIL:
+        lua_pushliteral(L, "nil");
+        break;
+      default: {
+        int tt = luaL_getmetafield(L, i, "__name");
+        const char *kind = tt == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, i);
+        lua_pushfstring(L, "%s: %p", kind, lua_topointer(L, i));
+        if (tt != LUA_TNIL) lua_remove(L, -2);   /* the __name */
+        break;
+      }
+    }
+  }
+  return lua_tolstring(L, -1, len);
+}
+
 int azrp_compat_newmetatable (lua_State *L, const char *tname) {
   if (!(luaL_newmetatable)(L, tname)) return 0;
   lua_pushstring(L, tname);
@@ -370,6 +354,22 @@ void azrp_compat_requiref (lua_State *L, const char *modname,
 
 /* ------------------------------------------------------- 5.1, 5.2, 5.3 */
 #if LUA_VERSION_NUM <= 503
+
+/* 5.4's: a NULL function makes a false placeholder (5.2 and 5.3 push it). */
+void azrp_compat_setfuncs (lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup + 1, "too many upvalues");
+  for (; l->name != NULL; l++) {
+    if (l->func == NULL)
+      lua_pushboolean(L, 0);
+    else {
+      int i;
+      for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+      lua_pushcclosure(L, l->func, nup);
+    }
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
 
 int azrp_compat_getiuservalue (lua_State *L, int i, int n) {
   if (n != 1) {

@@ -26,6 +26,9 @@
 **    difference): lua_toclose (no to-be-closed slots before 5.4; a
 **    resource's __gc must do the work), lua_arith, lua_compare, lua_callk,
 **    lua_pcallk, lua_yieldk, lua_setwarnf/lua_warning.
+**
+** spec/c/test_compat.c checks each call on every installed Lua
+** (sh spec/c/run_compat.sh).
 */
 #ifndef AZRP_COMPAT_H
 #define AZRP_COMPAT_H
@@ -100,9 +103,6 @@ AZRP_COMPAT_API int azrp_compat_getuservalue (lua_State *L, int i);
 #define lua_setuservalue(L, i) azrp_compat_setuservalue(L, (i))
 AZRP_COMPAT_API void azrp_compat_setuservalue (lua_State *L, int i);
 
-#define luaL_setfuncs(L, l, nup) azrp_compat_setfuncs(L, (l), (nup))
-AZRP_COMPAT_API void azrp_compat_setfuncs (lua_State *L, const luaL_Reg *l, int nup);
-
 #define luaL_setmetatable(L, tname) azrp_compat_setmetatable(L, (tname))
 AZRP_COMPAT_API void azrp_compat_setmetatable (lua_State *L, const char *tname);
 
@@ -111,9 +111,6 @@ AZRP_COMPAT_API void *azrp_compat_testudata (lua_State *L, int i, const char *tn
 
 #define luaL_getsubtable(L, i, name) azrp_compat_getsubtable(L, (i), (name))
 AZRP_COMPAT_API int azrp_compat_getsubtable (lua_State *L, int i, const char *name);
-
-#define luaL_tolstring(L, i, len) azrp_compat_tolstring(L, (i), (len))
-AZRP_COMPAT_API const char *azrp_compat_tolstring (lua_State *L, int i, size_t *len);
 
 #define luaL_traceback(L, L1, msg, level) azrp_compat_traceback(L, (L1), (msg), (level))
 AZRP_COMPAT_API void azrp_compat_traceback (lua_State *L, lua_State *L1,
@@ -178,6 +175,10 @@ AZRP_COMPAT_API void azrp_compat_rotate (lua_State *L, int i, int n);
 #define lua_stringtonumber(L, s) azrp_compat_stringtonumber(L, (s))
 AZRP_COMPAT_API size_t azrp_compat_stringtonumber (lua_State *L, const char *s);
 
+/* 5.2's ignores __name. */
+#define luaL_tolstring(L, i, len) azrp_compat_tolstring(L, (i), (len))
+AZRP_COMPAT_API const char *azrp_compat_tolstring (lua_State *L, int i, size_t *len);
+
 /* 5.1 and 5.2 do not set __name, which 5.3+ messages and luaL_tolstring use. */
 #define luaL_newmetatable(L, tname) azrp_compat_newmetatable(L, (tname))
 AZRP_COMPAT_API int azrp_compat_newmetatable (lua_State *L, const char *tname);
@@ -195,6 +196,10 @@ AZRP_COMPAT_API void azrp_compat_requiref (lua_State *L, const char *modname,
 
 #define lua_newuserdatauv(L, sz, nuv) ((void)(nuv), lua_newuserdata(L, (sz)))
 #define luaL_pushfail(L) lua_pushnil(L)
+
+/* 5.4's takes a NULL function for a false placeholder. */
+#define luaL_setfuncs(L, l, nup) azrp_compat_setfuncs(L, (l), (nup))
+AZRP_COMPAT_API void azrp_compat_setfuncs (lua_State *L, const luaL_Reg *l, int nup);
 
 #define lua_getiuservalue(L, i, n) azrp_compat_getiuservalue(L, (i), (n))
 AZRP_COMPAT_API int azrp_compat_getiuservalue (lua_State *L, int i, int n);
