@@ -24,24 +24,39 @@ BUILD         ?= build
 
 # Debian packages the project needs, by what needs them.
 PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+                liblua5.1-0-dev liblua5.2-dev liblua5.3-dev \
                 libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
-PKGS_TEST     = lua-busted lua-luv wrk valgrind time python3-azure azure-cli
+# lua5.1-5.3 run the client-5.x busted runs (Debian's lua-busted, lua-cjson
+# and lua-socket are packaged for every Lua).
+PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 
 SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
-.PHONY: all build asan deps deps-test demo test test-emulator test-conformance \
+.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance \
         emulator bench rock clean
 
 all: build
 
-build: $(BUILD)/5.4/azrp/core.so $(BUILD)/jit/azrp/core.so
+# Lua 5.4 and LuaJIT, and the older Luas the rockspec allows (src/compat.h
+# maps the 5.4 API onto 5.1, 5.2 and 5.3).
+build: $(BUILD)/5.4/azrp/core.so $(BUILD)/jit/azrp/core.so build-compat
+
+build-compat: $(BUILD)/5.1/azrp/core.so $(BUILD)/5.2/azrp/core.so $(BUILD)/5.3/azrp/core.so
 
 $(BUILD)/5.4/azrp/core.so: $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR) \
+	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@.tmp $(SRCS) -lcurl -lcrypto
+	mv $@.tmp $@
+
+# build/5.1, build/5.2, build/5.3: Debian's headers are in /usr/include/luaX.Y.
+$(BUILD)/5.1/azrp/core.so $(BUILD)/5.2/azrp/core.so $(BUILD)/5.3/azrp/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden \
+	  -I/usr/include/lua$(patsubst $(BUILD)/%/azrp/core.so,%,$@) \
 	  -I$(CURL_INCDIR) -I$(OPENSSL_INCDIR) $(LIBFLAG) -o $@.tmp $(SRCS) -lcurl -lcrypto
 	mv $@.tmp $@
 

@@ -235,9 +235,19 @@ describe("event loops", function()
     local loop = require "azrp.loop.luv"
 
     -- luv ends the process on an error raised in a callback: coroutines of
-    -- the tests catch theirs and the test raises it after uv.run().
+    -- the tests catch theirs and the test raises it after uv.run().  Lua
+    -- 5.1 (not LuaJIT) cannot yield across pcall: there fn runs unprotected
+    -- (an error before its first wait still fails the test; a later one
+    -- goes on to libuv, which ends the run with its traceback).
+    local pcall_yields = coroutine.wrap(function() return pcall(coroutine.yield, true) end)()
     local function spawn(fn)
       local state = { done = false }
+      if not pcall_yields then
+        local co = coroutine.create(function() fn(); state.done = true end)
+        local ok, err = coroutine.resume(co)
+        if not ok then state.done, state.err = true, tostring(err) end
+        return state
+      end
       coroutine.wrap(function()
         local ok, err = pcall(fn)
         state.done, state.err = true, (not ok) and tostring(err) or nil
