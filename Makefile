@@ -91,10 +91,10 @@ emulator: deps
 	$(LUA) bin/azrp emulator
 
 test: deps-test build asan
-	sh spec/run.sh emulator c client client-jit sanitize conformance
+	sh spec/run.sh clients emulator c sanitize conformance
 
 test-client: deps-test build
-	sh spec/run.sh client client-jit
+	sh spec/run.sh clients
 
 test-emulator: deps-test
 	sh spec/run.sh emulator

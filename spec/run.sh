@@ -2,13 +2,17 @@
 # Runs every test suite of `make test` and prints their total as the last
 # line, "N passed, N failed".  Each suite prints its own such line; a suite
 # that crashes before printing one counts as one failure.
+#
+# The client suites (one per Lua: 5.4, LuaJIT, 5.1, 5.2, 5.3) spend their
+# time waiting on the emulator, not on the CPU, so they run side by side,
+# each with its own emulators, and their outputs are printed one after
+# the other when all are done.
 cd "$(dirname "$0")/.." || exit 2
 passed=0; failed=0; skipped=0; rc=0
-run() {
-  name=$1; shift
-  echo "== $name: $*"
-  out=$(mktemp)
-  "$@" 2>&1 | tee "$out"
+BG=$(mktemp -d); bg_names=""
+trap 'rm -rf "$BG"' EXIT
+count() {
+  name=$1; out=$2
   code=$(tail -n 200 "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
   if [ -z "$code" ]; then
     echo "== $name: no result line; counted as failed"
@@ -20,19 +24,47 @@ run() {
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
     [ "$f" -eq 0 ] || rc=1
   fi
+}
+run() {
+  name=$1; shift
+  echo "== $name: $*"
+  out=$(mktemp)
+  "$@" 2>&1 | tee "$out"
+  count "$name" "$out"
   rm -f "$out"
+}
+# bg NAME COMMAND...: starts a suite in the background (collected by collect).
+bg() {
+  name=$1; shift
+  echo "== $name (in parallel): $*"
+  ( "$@" > "$BG/$name.out" 2>&1 ) &
+  bg_names="$bg_names $name"
+}
+collect() {
+  wait
+  for name in $bg_names; do
+    echo "== $name"
+    cat "$BG/$name.out"
+    count "$name" "$BG/$name.out"
+  done
+  bg_names=""
 }
 for suite in "$@"; do
   case "$suite" in
     emulator) run emulator busted --run=emulator -o spec/support/summary.lua ;;
     conformance) run conformance sh spec/conformance/run.sh ;;
-    client) run client busted --run=client -o spec/support/summary.lua ;;
-    client-jit) run client-jit busted --run=client-jit -o spec/support/summary.lua ;;
-    c) run c-transport sh spec/c/run.sh; run c-crypto sh spec/c/run_crypto.sh ;;
+    client|client-jit|client-5.1|client-5.2|client-5.3)
+      bg "$suite" busted --run="$suite" -o spec/support/summary.lua ;;
+    clients)
+      for v in client client-jit client-5.1 client-5.2 client-5.3; do
+        bg "$v" busted --run="$v" -o spec/support/summary.lua
+      done ;;
+    c) run c-transport sh spec/c/run.sh; run c-crypto sh spec/c/run_crypto.sh; run c-compat sh spec/c/run_compat.sh ;;
     sanitize) run sanitize sh spec/sanitize.sh ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done
+collect
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc
