@@ -13,6 +13,12 @@ local core = azrp.core
 
 local VM = { resource_group_name = C.RG, vm_name = "vm-app-01" }
 
+-- The emulator of the "faults" block runs at this --time-scale.  Its
+-- injected 429s and 503s ask for a nominal wait (1 s unless the spec says
+-- retry_after=N): Retry-After in whole seconds, and retry-after-ms scaled,
+-- which azrp honours in preference.
+local SCALE = 0.01
+
 local function num(t, k)
   return type(t) == "table" and tonumber(t[k]) or 0
 end
@@ -85,7 +91,7 @@ end
 describe("faults", function()
   local em, client
   setup(function()
-    em = C.start("--time-scale 0.01")
+    em = C.start("--time-scale " .. SCALE)
     client = C.client(em, { retry = { max_attempts = 30, base_delay = 0.01, max_delay = 0.05 } })
     -- A token and a warm connection before any fault.
     assert.is_table(client:call("VirtualMachines_Get", VM))
@@ -97,8 +103,11 @@ describe("faults", function()
   after_each(function() faults(em, "") end)
 
   describe("a 429 storm", function()
-    it("is ridden out, each retry waiting the Retry-After second rather than the short backoff", function()
-      faults(em, "429=0.6,seed=1")
+    it("is ridden out, each retry waiting the Retry-After rather than the short backoff", function()
+      -- each 429 asks for 20 s nominal: 0.2 s real (retry-after-ms), four
+      -- times the longest backoff
+      local wait = 20 * SCALE
+      faults(em, "429=0.6,seed=1,retry_after=20")
       local before = client:stats()
       local t0 = core.now()
       for _ = 1, 4 do
@@ -114,9 +123,10 @@ describe("faults", function()
       assert.are.equal(num(counters.faults, "429"), n)
       assert.are.equal(num(counters.statuses, "429"), n)
       assert.are.equal(4 + n, num(counters.operations, "VirtualMachines_Get"))
-      -- backoff here is 10-50 ms: only Retry-After (1 s) makes it this slow
-      assert.is_true(elapsed >= n * 0.95, string.format("%d retries in %.2f s", n, elapsed))
-      assert.is_true(elapsed < n * 1.0 + 3, string.format("%d retries in %.2f s", n, elapsed))
+      -- backoff here is 10-50 ms: only retry-after-ms (0.2 s) makes it this
+      -- slow, and only the whole-second Retry-After (20 s) slower
+      assert.is_true(elapsed >= n * wait * 0.95, string.format("%d retries in %.2f s", n, elapsed))
+      assert.is_true(elapsed < n * wait + 3, string.format("%d retries in %.2f s", n, elapsed))
     end)
   end)
 
@@ -159,7 +169,7 @@ describe("faults", function()
         assert.are.equal(entries[1].request_id, err.request_id)
         assert.matches(case[1], tostring(err))
         assert.matches(err.request_id, tostring(err), 1, true)
-        if case[1] == "503" then assert.are.equal(1, err.retry_after) end
+        if case[1] == "503" then assert.are.equal(1 * SCALE, err.retry_after) end   -- 1 s nominal
       end
       one:close()
     end)
@@ -360,7 +370,8 @@ describe("faults", function()
       local impatient = C.client(em, { retry = { max_attempts = 10, max_retry_after = 0.5 } })
       assert.is_table(impatient:call("VirtualMachines_Get", VM))
       for _, case in ipairs({ { "429", "throttled", "TooManyRequests" }, { "503", "azure", "ServiceUnavailable" } }) do
-        faults(em, case[1] .. "@VirtualMachines_Get=1")
+        -- 100 s nominal: 1 s real, over the client's 0.5 s
+        faults(em, case[1] .. "@VirtualMachines_Get=1,retry_after=100")
         local t0 = core.now()
         local vm, err = impatient:call("VirtualMachines_Get", VM)
         local elapsed = core.now() - t0
@@ -368,7 +379,7 @@ describe("faults", function()
         assert.are.equal(case[2], err.kind)
         assert.are.equal(tonumber(case[1]), err.status)
         assert.are.equal(case[3], err.code)
-        assert.are.equal(1, err.retry_after)
+        assert.are.equal(100 * SCALE, err.retry_after)
         assert.is_true(err.retryable)
         assert.is_true(elapsed < 0.9, string.format("took %.2f s", elapsed))
         assert.are.equal(1, num(C.counters(em).operations, "VirtualMachines_Get"))
@@ -382,7 +393,7 @@ describe("faults", function()
       local t0 = core.now()
       local op = impatient:request{ method = "GET", url = em.url .. "/subscriptions/" .. C.SUB ..
         "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-app-01?api-version=2025-11-01",
-        auth = true, headers = { ["x-azrp-fault"] = "429", ["x-azrp-fault-seconds"] = "30" } }
+        auth = true, headers = { ["x-azrp-fault"] = "429", ["x-azrp-fault-seconds"] = "3000" } }   -- nominal: 30 s real
       local res, err = op:wait(10)
       assert.is_true(core.now() - t0 < 4)
       assert.is_nil(res)
