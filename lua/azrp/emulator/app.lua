@@ -42,7 +42,8 @@ local function optional(name)
 end
 
 -- opts: time_scale, seed (table), faults (parsed spec), throttle (table or
--- false), log_sink (file), now (clock source, for tests)
+-- false), log_sink (file), now (clock source, for tests), signing_key (an
+-- RSA pkey for tokens; tests that make many apps share one)
 function M.new(opts)
   opts = opts or {}
   local self = setmetatable({}, M)
@@ -56,7 +57,7 @@ function M.new(opts)
 
   local identity = optional("azrp.emulator.identity")
   if identity then
-    self.identity = identity.new{ clock = self.clock, seed = self.seed }
+    self.identity = identity.new{ clock = self.clock, seed = self.seed, signing_key = opts.signing_key }
     self:add_routes(self.identity:routes())
   end
   local blob = optional("azrp.emulator.blob")
