@@ -27,13 +27,13 @@ end
 
 -- An in-process emulator.  opts as app.new (time_scale defaults to 1 so
 -- that tests move time explicitly with advance()).
+-- Unless opts.seed says otherwise, the fleet is the demo fleet with 1 GiB
+-- disks (support.small_seed).
 function H.app(opts)
   opts = opts or {}
-  if opts.signing_key == nil then
-    local o = { signing_key = H.signing_key() }
-    for k, v in pairs(opts) do o[k] = v end
-    opts = o
-  end
+  local o = { signing_key = H.signing_key(), seed = require("support.small_seed").shrink(seed.default()) }
+  for k, v in pairs(opts) do o[k] = v end
+  opts = o
   local a = app_mod.new(opts)
   local api = H.API
   local t = { app = a }
