@@ -140,7 +140,11 @@ describe(N .. " restore point creations in flight at once #timing", function()
     local seed = write_seed(true)
     local em = C.start("--time-scale 0.01 --seed " .. seed)
     finally(function() em.stop(); os.remove(seed) end)
-    local client = C.client(em)
+    -- ARM's read bucket (250, then 25/s) is what bounds this run: each
+    -- creation costs reads (its polls and the final GET).  A creation takes
+    -- 0.25 s here; polling no sooner than 0.3 s after the PUT needs one poll
+    -- each instead of the several that retry-after-ms (0.1 s) would ask for.
+    local client = C.client(em, { poll = { default = 0.3, min = 0.3, max = 2 } })
     local rss = proc_status("VmRSS")
     local t0 = core.now()
     local results = azrp.wait_all(begin_all(client), 180)

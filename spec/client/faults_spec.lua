@@ -13,6 +13,16 @@ local core = azrp.core
 
 local VM = { resource_group_name = C.RG, vm_name = "vm-app-01" }
 
+-- The emulator of the "faults" block runs at this --time-scale.  Its
+-- injected 429s and 503s ask for a nominal wait (1 s unless the spec says
+-- retry_after=N): Retry-After in whole seconds, and retry-after-ms scaled,
+-- which azrp honours in preference.
+local SCALE = 0.002
+
+-- The nominal seconds (retry_after=, x-azrp-fault-seconds) that make a
+-- wait of `real` seconds at SCALE.
+local function nominal(real) return math.floor(real / SCALE + 0.5) end
+
 local function num(t, k)
   return type(t) == "table" and tonumber(t[k]) or 0
 end
@@ -85,7 +95,7 @@ end
 describe("faults", function()
   local em, client
   setup(function()
-    em = C.start("--time-scale 0.01")
+    em = C.start("--time-scale " .. SCALE)
     client = C.client(em, { retry = { max_attempts = 30, base_delay = 0.01, max_delay = 0.05 } })
     -- A token and a warm connection before any fault.
     assert.is_table(client:call("VirtualMachines_Get", VM))
@@ -97,8 +107,11 @@ describe("faults", function()
   after_each(function() faults(em, "") end)
 
   describe("a 429 storm", function()
-    it("is ridden out, each retry waiting the Retry-After second rather than the short backoff", function()
-      faults(em, "429=0.6,seed=1")
+    it("is ridden out, each retry waiting the Retry-After rather than the short backoff", function()
+      -- each 429 asks for 0.2 s real (retry-after-ms), four times the
+      -- longest backoff
+      local wait = 0.2
+      faults(em, "429=0.6,seed=1,retry_after=" .. nominal(wait))
       local before = client:stats()
       local t0 = core.now()
       for _ = 1, 4 do
@@ -114,9 +127,10 @@ describe("faults", function()
       assert.are.equal(num(counters.faults, "429"), n)
       assert.are.equal(num(counters.statuses, "429"), n)
       assert.are.equal(4 + n, num(counters.operations, "VirtualMachines_Get"))
-      -- backoff here is 10-50 ms: only Retry-After (1 s) makes it this slow
-      assert.is_true(elapsed >= n * 0.95, string.format("%d retries in %.2f s", n, elapsed))
-      assert.is_true(elapsed < n * 1.0 + 3, string.format("%d retries in %.2f s", n, elapsed))
+      -- backoff here is 10-50 ms: only retry-after-ms (0.2 s) makes it this
+      -- slow, and only the whole-second Retry-After (100 s) slower
+      assert.is_true(elapsed >= n * wait * 0.95, string.format("%d retries in %.2f s", n, elapsed))
+      assert.is_true(elapsed < n * wait + 3, string.format("%d retries in %.2f s", n, elapsed))
     end)
   end)
 
@@ -159,7 +173,7 @@ describe("faults", function()
         assert.are.equal(entries[1].request_id, err.request_id)
         assert.matches(case[1], tostring(err))
         assert.matches(err.request_id, tostring(err), 1, true)
-        if case[1] == "503" then assert.are.equal(1, err.retry_after) end
+        if case[1] == "503" then assert.are.equal(1 * SCALE, err.retry_after) end   -- 1 s nominal
       end
       one:close()
     end)
@@ -327,7 +341,7 @@ describe("faults", function()
 
   describe("the client-side throttle", function()
     it("spaces writes to its bucket so that ARM never answers 429", function()
-      local t = C.client(em, { throttle = { write = { size = 3, rate = 2 } } })
+      local t = C.client(em, { throttle = { write = { size = 3, rate = 8 } } })
       faults(em, "")
       local t0 = core.now()
       local ops = {}
@@ -345,9 +359,10 @@ describe("faults", function()
       local stats = t:stats()
       assert.is_true(stats.throttled_waits > 0)
       assert.are.equal(0, stats.retries)
-      -- 3 at once, then 5 more at 2 per second
-      assert.is_true(elapsed >= 2.3, string.format("8 writes in %.2f s", elapsed))
-      assert.is_true(elapsed < 6, string.format("8 writes in %.2f s", elapsed))
+      -- 3 at once, then 5 more at 8 per second: 0.625 s (unpaced, all 8
+      -- take a few ms)
+      assert.is_true(elapsed >= 0.55, string.format("8 writes in %.2f s", elapsed))
+      assert.is_true(elapsed < 3, string.format("8 writes in %.2f s", elapsed))
       local counters = C.counters(em)
       assert.is_nil(counters.statuses["429"])
       assert.are.equal(8, num(counters.operations, "RestorePointCollections_CreateOrUpdate"))
@@ -360,7 +375,8 @@ describe("faults", function()
       local impatient = C.client(em, { retry = { max_attempts = 10, max_retry_after = 0.5 } })
       assert.is_table(impatient:call("VirtualMachines_Get", VM))
       for _, case in ipairs({ { "429", "throttled", "TooManyRequests" }, { "503", "azure", "ServiceUnavailable" } }) do
-        faults(em, case[1] .. "@VirtualMachines_Get=1")
+        -- 1 s real, over the client's 0.5 s
+        faults(em, case[1] .. "@VirtualMachines_Get=1,retry_after=" .. nominal(1))
         local t0 = core.now()
         local vm, err = impatient:call("VirtualMachines_Get", VM)
         local elapsed = core.now() - t0
@@ -382,7 +398,7 @@ describe("faults", function()
       local t0 = core.now()
       local op = impatient:request{ method = "GET", url = em.url .. "/subscriptions/" .. C.SUB ..
         "/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-app-01?api-version=2025-11-01",
-        auth = true, headers = { ["x-azrp-fault"] = "429", ["x-azrp-fault-seconds"] = "30" } }
+        auth = true, headers = { ["x-azrp-fault"] = "429", ["x-azrp-fault-seconds"] = tostring(nominal(30)) } }
       local res, err = op:wait(10)
       assert.is_true(core.now() - t0 < 4)
       assert.is_nil(res)
@@ -483,7 +499,8 @@ describe("a whole restore point flow under mixed faults", function()
     "reset@RestorePointCollections_CreateOrUpdate=0.2,truncate@Entra_Token=0.3,reset@RestorePoints_Delete=0.2," ..
     "reset@RestorePointCollections_Delete=0.2,seed=7"
   local em
-  setup(function() em = C.start("--time-scale 0.01 --faults '" .. SPEC .. "'") end)
+  -- (a copy replicates for 240 s nominal: 0.5 s at this scale)
+  setup(function() em = C.start("--time-scale 0.002 --faults '" .. SPEC .. "'") end)
   teardown(function() em.stop() end)
 
   it("creates, copies to 100 % and deletes, recovering from every fault", function()

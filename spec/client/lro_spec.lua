@@ -88,8 +88,9 @@ end)
 describe("a cross-region copy", function()
   local em, client
   setup(function()
-    em = C.start("--time-scale 0.01")
-    client = C.client(em)
+    -- Replication takes 240 s nominal: 0.48 s here, followed every 50 ms.
+    em = C.start("--time-scale 0.002")
+    client = C.client(em, { poll = { default = 0.05, max = 2 } })
   end)
   teardown(function() client:close(); em.stop() end)
 

@@ -121,6 +121,11 @@ describe("emulator content", function()
   describe("sha256", function()
     it("of 1 MiB of zeros is the digest of 1 MiB of zeros", function()
       assert.equal(sha256(string.rep("\0", MiB)), content.new(MiB):sha256())
+      -- and the precomputed digest of 1 GiB of zeros is that digest
+      local d, z = digest.new("sha256"), string.rep("\0", 16 * MiB)
+      for _ = 1, 64 do d:update(z) end
+      assert.equal(hex(d:final()), content.ZERO_GIB_SHA256[1])
+      assert.equal(content.ZERO_GIB_SHA256[1], content.new(1024 * MiB):sha256())
     end)
 
     it("of a sparse disk is the digest of its bytes", function()

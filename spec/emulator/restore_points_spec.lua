@@ -282,7 +282,9 @@ describe("disk content through restore points", function()
     assert.are.equal(sha_b, t.sha(DISKS .. "restored-b"))
     local _, disk = t.call("GET", DISKS .. "restored-b")
     assert.are.equal("Restore", disk.properties.creationData.createOption)
-    assert.are.equal(2, disk.properties.diskSizeGB)
+    local _, src = t.call("GET", data0)
+    assert.are.equal(src.properties.diskSizeGB, disk.properties.diskSizeGB)   -- the source's size
+    assert.are.equal(src.properties.diskSizeBytes, disk.properties.diskSizeBytes)
 
     local _, s1 = t.call("GET", "/_emulator/restorePoints/" .. (RPC .. "rpc/restorePoints/rp1"):gsub("/", "%%2F") .. "/sizes")
     local _, s2 = t.call("GET", "/_emulator/restorePoints/" .. (RPC .. "rpc/restorePoints/rp2"):gsub("/", "%%2F") .. "/sizes")

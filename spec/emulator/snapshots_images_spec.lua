@@ -69,7 +69,8 @@ describe("emulator snapshots, images and galleries", function()
     -- Time stands still unless a test moves it (later), so that progress
     -- does not depend on how fast this machine hashes.
     local t = 1.7e9
-    app = app_mod.new{ time_scale = 0.001, now = function() return t end }
+    app = app_mod.new{ time_scale = 0.001, now = function() return t end,
+      signing_key = require("support.emu").signing_key() }
     token = nil
     if app.identity then
       token = app.identity:mint{ client_id = "22222222-2222-4222-8222-222222222222",

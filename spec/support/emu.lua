@@ -16,10 +16,24 @@ H.COMPUTE = "/providers/Microsoft.Compute"
 H.VM = H.RG .. H.COMPUTE .. "/virtualMachines/vm-app-01"
 H.API = { compute = "2025-11-01", disk = "2026-03-02", resources = "2021-04-01" }
 
+-- One token-signing key for every in-process emulator of a test run:
+-- making a 2048-bit RSA key costs about 0.15 s, and a spec makes an app per
+-- test.  (Each emulator process still makes its own.)
+local signing_key
+function H.signing_key()
+  signing_key = signing_key or require("openssl.pkey").new{ type = "RSA", bits = 2048 }
+  return signing_key
+end
+
 -- An in-process emulator.  opts as app.new (time_scale defaults to 1 so
 -- that tests move time explicitly with advance()).
+-- Unless opts.seed says otherwise, the fleet is the demo fleet with 1 GiB
+-- disks (support.small_seed).
 function H.app(opts)
   opts = opts or {}
+  local o = { signing_key = H.signing_key(), seed = require("support.small_seed").shrink(seed.default()) }
+  for k, v in pairs(opts) do o[k] = v end
+  opts = o
   local a = app_mod.new(opts)
   local api = H.API
   local t = { app = a }

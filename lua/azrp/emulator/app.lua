@@ -42,7 +42,8 @@ local function optional(name)
 end
 
 -- opts: time_scale, seed (table), faults (parsed spec), throttle (table or
--- false), log_sink (file), now (clock source, for tests)
+-- false), log_sink (file), now (clock source, for tests), signing_key (an
+-- RSA pkey for tokens; tests that make many apps share one)
 function M.new(opts)
   opts = opts or {}
   local self = setmetatable({}, M)
@@ -56,7 +57,7 @@ function M.new(opts)
 
   local identity = optional("azrp.emulator.identity")
   if identity then
-    self.identity = identity.new{ clock = self.clock, seed = self.seed }
+    self.identity = identity.new{ clock = self.clock, seed = self.seed, signing_key = opts.signing_key }
     self:add_routes(self.identity:routes())
   end
   local blob = optional("azrp.emulator.blob")
@@ -139,13 +140,19 @@ function M:gate(req, route)
   if self.throttle then
     local sub = req.params.sub or req.params.subscriptionId or "tenant"
     local who = req.principal and req.principal.oid or "anonymous"
-    local remaining, retry_after, kind = self.throttle:take(sub, who, route.kind or "read")
+    local remaining, retry_after, kind, wait = self.throttle:take(sub, who, route.kind or "read")
     if not remaining then
       local res = reply.error(429, "SubscriptionRequestsThrottled", string.format(
         "Number of '%s' requests for subscription '%s' actor '%s' exceeded. " ..
         "Please try again after '%d' seconds after additional tokens are available.",
         kind, sub, who, retry_after))
       res.headers["retry-after"] = tostring(retry_after)
+      -- Buckets refill in real time, so the exact wait is already real;
+      -- with time scaled down, say it to the millisecond (retry-after-ms,
+      -- which clients prefer) rather than make every 429 cost a second.
+      if self.clock.factor < 1 then
+        res.headers["retry-after-ms"] = tostring(math.max(1, math.ceil(wait * 1000)))
+      end
       res.headers["x-ms-ratelimit-remaining-subscription-" .. kind] = "0"
       return res
     end

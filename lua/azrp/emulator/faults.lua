@@ -1,10 +1,17 @@
 -- Fault injection: per run (--faults) and per request (a header).
 --
 -- A spec is a comma-separated list of NAME[@OPERATION]=PROBABILITY and an
--- optional seed=N, e.g. "429=0.05,500@RestorePoints_Create=0.5,seed=7".
+-- optional seed=N, e.g. "429=0.05,500@RestorePoints_Create=0.5,seed=7",
+-- and an optional retry_after=SECONDS (default 1), the nominal wait that
+-- injected 429s and 503s ask for.
 -- The same spec and seed give the same faults for the same sequence of
 -- requests.  A request can also ask for one: header
 -- `x-azrp-fault: NAME` (and `x-azrp-fault-seconds` for slow/429/503).
+--
+-- A 429's or 503's wait is nominal, like every duration in the emulator:
+-- Retry-After carries it in whole seconds and, when time is scaled down
+-- (--time-scale below 1), retry-after-ms carries it scaled, which azrp,
+-- Azure's SDKs and az prefer.  (slow's seconds are real: it paces bytes.)
 --
 -- Faults, by where they act:
 --   status     429, 500, 503, expired (401 ExpiredAuthenticationToken)
@@ -32,6 +39,10 @@ function M.parse(spec)
     if key == "seed" then
       seed = tonumber(value)
       if not seed then return nil, "fault seed must be a number" end
+    elseif key == "retry_after" then
+      local s = tonumber(value)
+      if not s or s < 0 then return nil, "fault retry_after must be a number of seconds, 0 or more" end
+      rules.retry_after = s
     else
       local name, op = key:match("^([^@]+)@(.+)$")
       name = name or key
@@ -100,18 +111,29 @@ function M:pick(req, route)
   return nil
 end
 
+-- Retry-After (and retry-after-ms when time is scaled down) for a 429/503.
+local function retry_headers(self, f, em, h)
+  local s = f.seconds or self.rules.retry_after or 1
+  h["retry-after"] = tostring(math.ceil(s))
+  local factor = em and em.clock and em.clock.factor or 1
+  if factor < 1 then
+    local ms = math.floor(s * factor * 1000 + 0.5)
+    h["retry-after-ms"] = tostring(ms < 1 and 1 or ms)
+  end
+end
+
 function M:respond(f, req, em)
   if f.name == "429" then
     local res = reply.error(429, "TooManyRequests",
       "The request is being throttled (injected fault). Retry after the interval in Retry-After.")
-    res.headers["retry-after"] = tostring(f.seconds or 1)
+    retry_headers(self, f, em, res.headers)
     res.headers["x-ms-ratelimit-remaining-subscription-reads"] = "0"
     return res
   elseif f.name == "500" then
     return reply.error(500, "InternalServerError", "An internal server error occurred (injected fault).")
   elseif f.name == "503" then
     local res = reply.error(503, "ServiceUnavailable", "The service is temporarily unavailable (injected fault).")
-    res.headers["retry-after"] = tostring(f.seconds or 1)
+    retry_headers(self, f, em, res.headers)
     return res
   elseif f.name == "expired" then
     local res = reply.error(401, "ExpiredAuthenticationToken",

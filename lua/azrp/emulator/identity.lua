@@ -3,7 +3,7 @@
 -- Azure CLI, the VM metadata service (IMDS) and App Service identity
 -- endpoints, plus ARM's tenant-level /subscriptions and /tenants lists.
 --
---   local idp = identity.new{ clock = clock, seed = seed }
+--   local idp = identity.new{ clock = clock, seed = seed [, signing_key = pkey] }
 --   idp:routes()              route tables for the app's router
 --   idp:verify(authorization) principal | nil, code, message (ARM's 401s)
 --   idp:mint{ client_id, tenant, expires_in }            an access token
@@ -49,7 +49,7 @@ function M.new(opts)
   self.identity_header = util.hex(rand.bytes(16))
   local directory, err = directory_mod.new(opts.seed or {})
   if not directory then error(err, 2) end
-  local tokens = tokens_mod.new(opts.clock, directory)
+  local tokens = tokens_mod.new(opts.clock, directory, opts.signing_key)
   private[self] = {
     clock = opts.clock, directory = directory, tokens = tokens,
     assertions = assertions_mod.new(opts.clock, tokens),

@@ -53,16 +53,41 @@ function M:status_url(op, base)
     base, op.sub, op.namespace, op.location, op.id, op.id, op.api_version)
 end
 
+-- Returns the whole seconds for Retry-After (the real time left, 1 to 10),
+-- and, when time is scaled down (--time-scale below 1), the milliseconds
+-- for retry-after-ms: the hint an unscaled emulator would give (the nominal
+-- time left, 1 to 10 s), scaled.  Retry-After cannot say less than a
+-- second, so a client that honours only it polls at most once a second;
+-- azrp, Azure's SDKs and az prefer retry-after-ms, as Azure's own services
+-- send it, and then poll as often (in emulated time) as against Azure.
 function M:retry_after(op)
   local left = op.done_at - self.clock:now()
   local s = math.ceil(left)
   if s < 1 then s = 1 elseif s > 10 then s = 10 end
-  return s
+  local factor = self.clock.factor
+  if factor >= 1 then return s end
+  local nominal = math.ceil(left / factor)
+  if nominal < 1 then nominal = 1 elseif nominal > 10 then nominal = 10 end
+  return s, M.ms(nominal * factor)
+end
+
+-- Whole milliseconds (at least 1) for a retry-after-ms header.
+function M.ms(seconds)
+  local ms = math.floor(seconds * 1000 + 0.5)
+  return tostring(ms < 1 and 1 or ms)
+end
+
+-- Sets Retry-After (and retry-after-ms, when time is scaled) in h.
+function M:retry_headers(op, h)
+  local s, ms = self:retry_after(op)
+  h["retry-after"] = tostring(s)
+  h["retry-after-ms"] = ms
+  return h
 end
 
 function M:headers(op, base)
   local status = self:status_url(op, base)
-  local h = { ["retry-after"] = tostring(self:retry_after(op)) }
+  local h = self:retry_headers(op, {})
   if self.style == "async" then h["azure-asyncoperation"] = status end
   if self.style ~= "state" or op.kind == "post" or op.kind == "delete" then
     h.location = status .. "&monitor=true"

@@ -28,8 +28,9 @@ function M.new(opts)
   return setmetatable({ limits = limits, buckets = {}, now = now }, M)
 end
 
--- Returns remaining tokens, or nil and the seconds to wait; third value is
--- the header kind ("reads", "writes", "deletes").
+-- Returns remaining tokens, or nil and the whole seconds to wait (at least
+-- 1, for Retry-After); third value is the header kind ("reads", "writes",
+-- "deletes"); a fourth, when refused, is the exact wait in seconds.
 function M:take(sub, principal, kind)
   local k = kind == "action" and "write" or kind
   if not self.limits[k] then k = "read" end
@@ -45,7 +46,8 @@ function M:take(sub, principal, kind)
   b.at = now
   local label = KIND[kind] or "reads"
   if b.tokens < 1 then
-    return nil, math.max(1, math.ceil((1 - b.tokens) / lim.rate)), label
+    local wait = (1 - b.tokens) / lim.rate
+    return nil, math.max(1, math.ceil(wait)), label, wait
   end
   b.tokens = b.tokens - 1
   return math.floor(b.tokens), nil, label

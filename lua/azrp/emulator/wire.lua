@@ -60,7 +60,10 @@ function M:wait(headers, sleep)
     if not st then return nil, body end
     if st ~= 200 then return nil, string.format("status %d polling an operation", st) end
     if body.status ~= "InProgress" then return body end
-    sleep(tonumber(h["retry-after"] or "1") or 1)
+    -- retry-after-ms first, as Azure's SDKs read it (the emulator sends it
+    -- when time is scaled down); then Retry-After's whole seconds.
+    local ms = tonumber(h["retry-after-ms"] or "")
+    sleep(ms and ms / 1000 or tonumber(h["retry-after"] or "1") or 1)
   end
 end
 

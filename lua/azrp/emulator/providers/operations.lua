@@ -32,7 +32,7 @@ local function get(em, req)
   end
   if req.query.monitor == "true" then
     if op.status == "InProgress" then
-      local h = { ["retry-after"] = tostring(em.lro:retry_after(op)) }
+      local h = em.lro:retry_headers(op, {})
       h.location = req.base_url .. req.path .. "?" .. "p=" .. op.id ..
         "&api-version=" .. (req.query["api-version"] or op.api_version) .. "&monitor=true"
       return reply.empty(202, h)
@@ -41,7 +41,7 @@ local function get(em, req)
   end
   local res = reply.json(200, em.lro:status_body(op))
   if op.status == "InProgress" then
-    res.headers["retry-after"] = tostring(em.lro:retry_after(op))
+    em.lro:retry_headers(op, res.headers)
   end
   return res
 end
