@@ -583,6 +583,27 @@ static int client_token_failed (lua_State *L) {
   return 0;
 }
 
+/*
+** set_owner(t) / owner() -> t: the object that drives this client (the
+** azrp.client facade, which renews tokens), kept in the client's user
+** value, as luv keeps a handle's Lua side on the handle: an operation
+** holds its client, so it holds the facade too, and a wait on it can
+** always reach the token renewal.
+*/
+static int client_set_owner (lua_State *L) {
+  azrp_client_check(L, 1);
+  if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, 1);
+  return 0;
+}
+
+static int client_owner (lua_State *L) {
+  luaL_checkudata(L, 1, AZRP_CLIENT_MT);
+  lua_getiuservalue(L, 1, 1);
+  return 1;
+}
+
 static int client_stats (lua_State *L) {
   azrp_client *c = azrp_client_check(L, 1);
   lua_createtable(L, 0, 4);
@@ -627,6 +648,8 @@ void azrp_client_open (lua_State *L) {
     {"token_wanted", client_token_wanted},
     {"token_failed", client_token_failed},
     {"stats", client_stats},
+    {"set_owner", client_set_owner},
+    {"owner", client_owner},
     {"close", client_close},
     {NULL, NULL}
   };

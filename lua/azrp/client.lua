@@ -48,7 +48,7 @@ function M.new(opts)
   local ok, c = pcall(core.client, core_opts)
   if not ok then error(c, 2) end
   local self = setmetatable({ core = c, credential = cred, scope = opts.scope or M.SCOPE }, Client)
-  wait.drivers[c] = self
+  c:set_owner(self)
   return self
 end
 
@@ -245,7 +245,7 @@ function Client:timeout()
 end
 function Client:wait(seconds) return self.core:wait(seconds) end
 function Client:stats() return self.core:stats() end
-function Client:close() wait.drivers[self.core] = nil; return self.core:close() end
+function Client:close() return self.core:close() end
 
 function Client:__tostring()
   return "azrp client " .. tostring(self.core)

@@ -8,20 +8,38 @@ local core = require "azrp.core"
 
 local M = {}
 
--- core client -> azrp.client object (set by azrp.client), weak on both sides.
-M.drivers = setmetatable({}, { __mode = "kv" })
+--- A wait without a timeout gives up after this many seconds (an
+-- operation's own deadline, operation_timeout, comes first when shorter).
+-- Six hours: a cross-region copy of large disks can take hours.
+M.DEFAULT_TIMEOUT = 6 * 3600
+
+--- The object that drives client c (an azrp.client or a core client): the
+-- azrp.client that owns a core client (kept on the core client itself, so
+-- that it lives as long as any operation of it), or c.
+function M.driver(c)
+  if type(c) == "userdata" then return c:owner() or c end
+  return c
+end
 
 --- The object that drives op: its azrp.client, or the bare core client.
 function M.driver_of(op)
-  local c = op:client()
-  return M.drivers[c] or c
+  return M.driver(op:client())
 end
 
 -- Advances the client of op once: transfers, timers and token renewal.
 function M.step(c)
-  local d = M.drivers[c]
-  if d then return d:step() end
-  return c:step()
+  return M.driver(c):step()
+end
+
+-- An error when op waits for a token that nothing will bring: a bare core
+-- client, or an azrp.client without a credential, never renews one.
+local function stranded(op)
+  local d = M.driver_of(op)
+  if type(d) == "table" and d.credential then return nil end
+  if op:info().state ~= "need_token" then return nil end
+  return core.error{ kind = "auth", code = "NoCredential", operation = op:info().operation,
+    message = "the operation needs a bearer token and its client has no credential (set_token or credential)",
+    retryable = false }
 end
 
 --- The error of a wait that timed out (the operation itself goes on).
@@ -39,18 +57,20 @@ function M.wait(op, opts)
   elseif type(opts) == "table" then timeout, progress = opts.timeout, opts.progress
   elseif opts ~= nil then error("op:wait: expected a number of seconds or an options table", 2) end
   local c = op:client()
-  local deadline = timeout and core.now() + timeout
+  local deadline = core.now() + (timeout or M.DEFAULT_TIMEOUT)
   local last
   while not op:done() do
     M.step(c)
+    local err = stranded(op)
+    if err then return nil, err end
     if progress then
       local pct, disks = op:progress()
       if pct and pct ~= last then last = pct; progress(pct, disks) end
     end
     if op:done() then break end
-    local left = deadline and deadline - core.now()
-    if left and left <= 0 then return nil, timeout_error(op) end
-    c:wait(left and math.min(left, 5) or 5)
+    local left = deadline - core.now()
+    if left <= 0 then return nil, timeout_error(op) end
+    c:wait(math.min(left, 5))
   end
   if progress then
     local pct, disks = op:progress()
@@ -61,7 +81,7 @@ end
 
 --- wait_all(ops [, timeout]) -> { { value, err }, ... } in the order of ops.
 function M.all(ops, timeout)
-  local deadline = timeout and core.now() + timeout
+  local deadline = core.now() + (timeout or M.DEFAULT_TIMEOUT)
   local clients, order = {}, {}
   for _, op in ipairs(ops) do
     local c = op:client()
@@ -74,10 +94,10 @@ function M.all(ops, timeout)
       if not op:done() then pending = true; break end
     end
     if not pending then break end
-    local left = deadline and deadline - core.now()
-    if left and left <= 0 then break end
+    local left = deadline - core.now()
+    if left <= 0 then break end
     -- One client can sleep in its poll; with several, poll each briefly.
-    if #order == 1 then order[1]:wait(left and math.min(left, 5) or 5)
+    if #order == 1 then order[1]:wait(math.min(left, 5))
     else for _, c in ipairs(order) do c:wait(0.01) end end
   end
   local out = {}

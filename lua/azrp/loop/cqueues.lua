@@ -35,7 +35,6 @@ local cqueues = require "cqueues"
 local condition = require "cqueues.condition"
 local core = require "azrp.core"
 local wait = require "azrp.wait"
-local drivers = wait.drivers
 
 local M = {}
 
@@ -155,7 +154,7 @@ end
 -- read elsewhere).  cq:loop() does not return while it runs.
 function M.run(client, cq)
   cq = cq or controller("run")
-  local d = drivers[client] or client
+  local d = wait.driver(client)
   local p = pump_for(cq, d)
   p.keep = true
   return {

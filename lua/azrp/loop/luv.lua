@@ -31,7 +31,6 @@
 -- functions.  Stop waiting (or stop() a run) before closing a client.
 local core = require "azrp.core"
 local wait = require "azrp.wait"
-local drivers = wait.drivers
 
 local M = {}
 
@@ -252,7 +251,7 @@ end
 -- (for operations nobody waits on) until handle:stop().  uv.run() does
 -- not return while it runs.
 function M.run(client)
-  local d = drivers[client] or client
+  local d = wait.driver(client)
   local w = watcher_for(d)
   w.keep = true
   w.timer:stop()
