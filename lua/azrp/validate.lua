@@ -120,13 +120,13 @@ function walk(node, v, path)
   end
 end
 
--- params.expand (or params["$expand"]): each comma-separated value one of
--- the allowed, ignoring case as ARM does.
+-- params.expand: each comma-separated value one of the allowed, ignoring
+-- case as ARM does.  ("$expand" is refused by the core as an unknown name.)
 local function check_expand(id, params)
   local allowed = schema[id] and schema[id].expand
   if not allowed then return true end
-  for _, name in ipairs{ "expand", "$expand" } do
-    local v = params[name]
+  do
+    local v = params.expand
     if type(v) == "string" then
       for item in v:gmatch("[^,]+") do
         item = item:match("^%s*(.-)%s*$")
