@@ -39,23 +39,8 @@ double azrp_client_jitter (azrp_client *c) {
 
 /* Takes a token of the bucket of kind; 0 and the seconds to wait when empty. */
 int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
-  azrp_bucket *b;
   if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
-  b = &c->buckets[kind];
-  b->tokens += (now - b->at) * b->rate;
-  if (b->tokens > b->size) b->tokens = b->size;
-  b->at = now;
-  if (b->tokens >= 1) {
-    b->tokens -= 1;
-    return 1;
-  }
-  /* Waiters queue: each is promised the next token after the previous
-     waiter's, so that hundreds of operations do not all wake at the same
-     refill instant and fight for one token. */
-  if (b->promised < now + (1 - b->tokens) / b->rate) b->promised = now + (1 - b->tokens) / b->rate;
-  else b->promised += 1 / b->rate;
-  *wait = b->promised - now;
-  return 0;
+  return azrp_bucket_take(&c->buckets[kind], now, wait);
 }
 
 const char *azrp_client_api_version (azrp_client *c, const char *provider) {
@@ -192,10 +177,8 @@ static void read_throttle (lua_State *L, int opts, azrp_client *c) {
   }
   else if (!lua_isnil(L, -1)) luaL_error(L, "option 'throttle' must be false or a table");
   lua_pop(L, 1);
-  for (k = 0; k < AZRP_NKINDS; k++) {
-    c->buckets[k].tokens = c->buckets[k].size;
-    c->buckets[k].at = azrp_now();
-  }
+  for (k = 0; k < AZRP_NKINDS; k++)
+    azrp_bucket_init(&c->buckets[k], c->buckets[k].size, c->buckets[k].rate, azrp_now());
 }
 
 static void read_api_versions (lua_State *L, int opts, azrp_client *c) {
@@ -617,9 +600,7 @@ static int client_stats (lua_State *L) {
     double now = azrp_now();
     lua_createtable(L, 0, AZRP_NKINDS);
     for (k = 0; k < AZRP_NKINDS; k++) {
-      azrp_bucket *b = &c->buckets[k];
-      double level = b->tokens + (now - b->at) * b->rate;
-      lua_pushnumber(L, level > b->size ? b->size : level);
+      lua_pushnumber(L, azrp_bucket_level(&c->buckets[k], now));
       lua_setfield(L, -2, kinds[k]);
     }
     lua_setfield(L, -2, "tokens");

@@ -11,17 +11,13 @@
 #include "compat.h"
 #include "http.h"
 #include "registry.h"
+#include "throttle.h"
 
 #define AZRP_CLIENT_MT "azrp.Client"
 #define AZRP_OP_MT "azrp.Operation"
 
 typedef struct azrp_op azrp_op;
 
-typedef struct azrp_bucket {
-  double size, rate;    /* capacity and refill per second */
-  double tokens, at;    /* level at time at (monotonic) */
-  double promised;      /* when the last waiter was told a token would be there */
-} azrp_bucket;
 
 typedef struct azrp_client {
   azrp_http *http;            /* NULL once closed */

@@ -11,6 +11,28 @@
 ** sets the next due time.  The client's step() drives both.  While it
 ** runs, an operation is anchored in the registry (self_ref) so that a
 ** script dropping it cannot free memory libcurl still writes to.
+**
+** States (op->state) and what moves them:
+**
+**            start                    fire: transfer begun
+**   (new) ---------> WAITING ----------------------------> SENDING
+**                     ^  |  \                                |
+**     due again:      |  |   \ no token / expired            | response
+**     retry, poll,    |  |    v                              v
+**     throttle wait   |  |   NEED_TOKEN --set_token--> WAITING
+**                     |  |                                   |
+**                     +--+------------ response: go on ------+
+**                        |                                   |
+**            deadline, cancel, close, bad URL     final result or error
+**                        v                                   v
+**                       DONE <-------------------------------+
+**
+** Phases (op->phase) say which request WAITING sends next: INITIAL (the
+** operation's own), POLL (Azure-AsyncOperation, Location or the resource
+** until provisioningState is terminal), FINAL (the result per
+** final-state-via) and REPLICATION (the copy's instanceView to 100 %).
+** DONE is final: the result or error is kept (result_ref), the op is
+** unlinked from its client and unanchored, and nothing fires it again.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -665,16 +687,7 @@ static void sync_ratelimit (azrp_client *c, const azrp_xfer *x) {
       memcpy(tmp, v, len);
       tmp[len] = '\0';
       left = atof(tmp);
-      if (left >= 0) {
-        /* Bring the bucket to now first: ARM's count already includes the
-           refill since our last take. */
-        azrp_bucket *b = &c->buckets[k];
-        double now = azrp_now();
-        b->tokens += (now - b->at) * b->rate;
-        if (b->tokens > b->size) b->tokens = b->size;
-        b->at = now;
-        if (left < b->tokens) b->tokens = left;
-      }
+      if (left >= 0) azrp_bucket_sync(&c->buckets[k], left, azrp_now());
     }
   }
 }
