@@ -37,4 +37,33 @@ describe("rockspec", function()
     for f in p:lines() do assert.is_true(sources[f], f .. " is not in the rockspec") end
     p:close()
   end)
+
+  -- What a user gets from `luarocks --lua-version V make`: a module that
+  -- loads and talks, and an `azrp` command, for 5.1 (LuaJIT hosts) and 5.4.
+  for _, v in ipairs{ { "5.1", "lua5.1" }, { "5.4", "lua5.4" } } do
+    it("luarocks --lua-version " .. v[1] .. " make installs a working module and command", function()
+      local tmp = os.tmpname()
+      os.remove(tmp)
+      local function sh(cmd)
+        local p = io.popen("(" .. cmd .. ") 2>&1; echo \"rc=$?\"")
+        local out = p:read("*a")
+        p:close()
+        return out
+      end
+      local src, tree = tmp .. "/src", tmp .. "/tree"
+      local out = sh("mkdir -p " .. src .. " && cp -r src lua bin rockspec " .. src .. " && cd " .. src ..
+        " && luarocks --lua-version " .. v[1] .. " --tree " .. tree .. " make --deps-mode=none" ..
+        " rockspec/azrp-scm-1.rockspec CURL_INCDIR=/usr/include/x86_64-linux-gnu")
+      assert.matches("rc=0", out, 1, true)
+      local env = "eval \"$(luarocks --lua-version " .. v[1] .. " --tree " .. tree .. " path)\" && "
+      out = sh(env .. v[2] .. " -e 'local azrp = require \"azrp\"; local c = azrp.client{ endpoint = \"https://127.0.0.1:9\" }" ..
+        "; print(#azrp.operations(), azrp.core._VERSION); c:close()'")
+      assert.matches("^%d%d%s+%S+%s+rc=0", out)
+      out = sh(env .. tree .. "/bin/azrp")
+      assert.matches("azrp", out, 1, true)
+      assert.is_nil(out:find("attempt to call", 1, true))
+      assert.is_nil(out:find("undefined symbol", 1, true))
+      sh("rm -rf " .. tmp)
+    end)
+  end
 end)
