@@ -96,6 +96,9 @@ function Client:_resume_refresh()
     self.waiting = a
     -- The request started: give it a first push now.
     self.core:step()
+    -- Answered within that push (a kept-alive loopback connection): go on
+    -- now, or the caller would sleep with nothing left in flight to wake it.
+    if a:done() then return self:_resume_refresh() end
     return
   end
   self.refresh, self.waiting = nil, nil
