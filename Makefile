@@ -91,7 +91,7 @@ emulator: deps
 	$(LUA) bin/azrp emulator
 
 test: deps-test build asan
-	sh spec/run.sh clients emulator c sanitize conformance
+	sh spec/run.sh c sanitize clients emulator conformance
 
 test-client: deps-test build
 	sh spec/run.sh clients
