@@ -133,10 +133,12 @@ describe("azrp emulator over HTTPS", function()
     local st, body, h = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "429" })
     assert.are.equal(429, st)
     assert.are.equal("1", h["retry-after"])
+    assert.are.equal("10", h["retry-after-ms"])   -- 1 s nominal at --time-scale 0.01
     assert.are.equal("TooManyRequests", json.decode(body).error.code)
     st, _, h = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "503" })
     assert.are.equal(503, st)
     assert.is_string(h["retry-after"])
+    assert.are.equal("10", h["retry-after-ms"])
     st = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "500" })
     assert.are.equal(500, st)
     st, body = H.http(em, "GET", path, nil, { authorization = "Bearer " .. tok, ["x-azrp-fault"] = "expired" })
@@ -204,6 +206,7 @@ describe("fault injection and throttling", function()
     assert.are.equal(429, st)
     assert.are.equal("SubscriptionRequestsThrottled", body.error.code)
     assert.is_true(tonumber(h["retry-after"]) >= 1)
+    assert.is_nil(h["retry-after-ms"])   -- time is not scaled here
     -- writes have their own bucket
     st = t.call("PUT", H.RG .. H.COMPUTE .. "/restorePointCollections/c1",
       { location = "westeurope", properties = { source = { id = H.VM } } })
