@@ -18,7 +18,7 @@ for _, style in ipairs({ "async", "location", "state" }) do
   describe("LROs announced with --lro-style " .. style, function()
     local em, client
     setup(function()
-      em = C.start("--time-scale 0.01 --lro-style " .. style)
+      em = C.start("--time-scale 0.002 --lro-style " .. style)
       client = C.client(em)
     end)
     teardown(function() client:close(); em.stop() end)
@@ -62,7 +62,7 @@ end
 describe("LRO outcomes", function()
   local em, client
   setup(function()
-    em = C.start("--time-scale 0.01 --faults 'failed@RestorePoints_Create=1,canceled@Disks_CreateOrUpdate=1'")
+    em = C.start("--time-scale 0.002 --faults 'failed@RestorePoints_Create=1,canceled@Disks_CreateOrUpdate=1'")
     client = C.client(em)
   end)
   teardown(function() client:close(); em.stop() end)

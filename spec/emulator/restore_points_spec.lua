@@ -130,6 +130,7 @@ describe("restore points", function()
     assert.matches("^https://127%.0%.0%.1:1/subscriptions/.+/operations/", h["azure-asyncoperation"])
     assert.matches("monitor=true", h.location)
     assert.is_true(tonumber(h["retry-after"]) >= 1)
+    assert.is_nil(h["retry-after-ms"])   -- sent only when time is scaled down
     local _, op = t.call("GET", h["azure-asyncoperation"]:gsub("^https://[^/]+", ""), nil, { api = false })
     assert.are.equal("InProgress", op.status)
     local mst = t.call("GET", h.location:gsub("^https://[^/]+", ""), nil, { api = false })

@@ -86,6 +86,10 @@ describe("emulator snapshots, images and galleries", function()
       assert.equal(202, res.status, res.body)
       assert.equal("Updating", doc.properties.provisioningState)
       assert.truthy(res.headers["azure-asyncoperation"])
+      -- a copy takes 10 s nominal: Retry-After says 1 s (the floor), and
+      -- retry-after-ms the hint of an unscaled emulator (10 s) scaled
+      assert.equal("1", res.headers["retry-after"])
+      assert.equal("10", res.headers["retry-after-ms"])
       assert(content_of(DATA1):write(4096, "after the snapshot!"))
 
       local snap = app.store:get(doc.id).x.snap
