@@ -26,6 +26,7 @@
 #endif
 
 void azrp_signer_open (lua_State *L);
+void azrp_host_open (lua_State *L);
 
 /* versions() -> { azrp = ..., curl = ..., openssl = ..., lua = ... } */
 static int core_versions (lua_State *L) {
@@ -120,6 +121,7 @@ AZRP_EXPORT int luaopen_azrp_core (lua_State *L) {
   luaL_newlib(L, core_funcs);
   azrp_client_open(L);
   azrp_signer_open(L);
+  azrp_host_open(L);
   lua_pushliteral(L, AZRP_VERSION);
   lua_setfield(L, -2, "_VERSION");
   lua_pushliteral(L, AZRP_MIN_API_VERSION);
