@@ -32,6 +32,22 @@ azrp.operations = core.operations
 --- ARM's form of a location name ("North Europe" -> "northeurope"); see azrp.location.
 azrp.location = require("azrp.location").normalize
 
+--- azrp.error{ kind, code, message, ... } -> an azrp error value (as the
+-- client returns); workflows make theirs with it.
+azrp.error = core.error
+
+--- Monotonic seconds (for durations) and Unix seconds (for timestamps).
+azrp.now = core.now
+azrp.wall = core.wall
+
+--- What a long-running unattended workflow needs of its host process:
+-- fsync(file), isatty(file), trap("INT", "TERM") (signals become a flag),
+-- signal([clear]) -> "INT" | "TERM" | "HUP" | nil, pid(), alive(pid).
+-- While a trapped signal is pending, op:wait() and wait_all() return an
+-- "interrupted" error instead of waiting on.
+azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal = core.signal,
+  pid = core.pid, alive = core.alive }
+
 --- Is v an azrp error?
 function azrp.is_error(v)
   return type(v) == "table" and getmetatable(v) == getmetatable(core.error({}))

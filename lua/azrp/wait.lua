@@ -49,6 +49,14 @@ function M.timeout_error(op)
 end
 local timeout_error = M.timeout_error
 
+--- The error of a wait cut short by a trapped SIGINT or SIGTERM
+-- (azrp.host.trap): the operation goes on; the flag stays set for the
+-- caller (a workflow runner) to see and clear.
+function M.interrupted_error(op, sig)
+  return core.error{ kind = "interrupted", code = "SIG" .. sig, operation = op and op:info().operation,
+    message = "interrupted by SIG" .. sig .. "; the operation goes on", retryable = false }
+end
+
 --- op:wait([timeout | { timeout = s, progress = function(percent, disks) }])
 -- -> result | nil, err.  Progress is reported for cross-region copies.
 function M.wait(op, opts)
@@ -68,6 +76,8 @@ function M.wait(op, opts)
       if pct and pct ~= last then last = pct; progress(pct, disks) end
     end
     if op:done() then break end
+    local sig = core.signal()
+    if sig then return nil, M.interrupted_error(op, sig) end
     local left = deadline - core.now()
     if left <= 0 then return nil, timeout_error(op) end
     c:wait(math.min(left, 5))
@@ -94,6 +104,7 @@ function M.all(ops, timeout)
       if not op:done() then pending = true; break end
     end
     if not pending then break end
+    if core.signal() then break end
     local left = deadline - core.now()
     if left <= 0 then break end
     -- One client can sleep in its poll; with several, poll each briefly.
@@ -106,7 +117,8 @@ function M.all(ops, timeout)
       local v, err = op:result()
       out[i] = { v, err }
     else
-      out[i] = { nil, timeout_error(op) }
+      local sig = core.signal()
+      out[i] = { nil, sig and M.interrupted_error(op, sig) or timeout_error(op) }
     end
   end
   return out

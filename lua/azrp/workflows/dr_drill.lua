@@ -2,291 +2,109 @@
 --
 --     local drill = require "azrp.workflows.dr_drill"
 --     local report, err = drill.run(client, { vm_id = ID, dr_location = "northeurope",
---       dr_resource_group = "rg-dr", progress = function(step, info) ... end })
+--       dr_resource_group = "rg-dr" }, { progress = function(event) ... end })
 --
--- Restore point of the VM, copied to the DR region and followed to 100 %
+-- A restore point of the VM, copied to the DR region and followed to 100 %
 -- replication, disks restored from the copy, a test VM built on them in an
--- isolated network, a health check, and cleanup that runs whatever happened
--- before it.  Built only on the public client API (require "azrp").
+-- isolated network (an NSG denying all inbound and internet outbound), a
+-- health check, and cleanup of everything the drill made, whatever
+-- happened before it.  It runs on azrp.workflow: journalled, resumable
+-- (`azrp resume RUN`), cleaned up by `azrp cleanup RUN` after a kill, and
+-- stopped cleanly by SIGINT/SIGTERM.  Built only on the public facade.
 --
--- progress(step, info) is called with info.state = "start", "progress" (the
--- copy's replication: info.percent, info.disks) or "done" (info.ok,
--- info.seconds, info.error, info.report: the report so far).  It runs before
--- cleanup for every step, so a caller can inspect the test VM's disks then.
--- Optional limits in seconds: copy_timeout, restore_timeout (none by
--- default), health_timeout (120), cleanup_timeout (600 per phase).
--- keep = true keeps the copied restore point.  The source restore point
--- drill-<id> always stays: it is a real restore point of the VM.
+-- Config: vm_id, dr_location, dr_resource_group (required);
+-- keep_source_restore_point (default true: it is a real restore point of
+-- the VM, an RPO the next drill or a real restore can use; one that failed
+-- is deleted all the same), keep_copy (default false), health_timeout
+-- (Azure seconds, default 600), health = { "provisioned", "running" } (the
+-- names of M.checks to run; add your own to M.checks, or pass functions
+-- as opts.health_checks).
+--
+-- Figures: rpo_seconds (the restore point's age when the restore began)
+-- and rto_seconds (restore begun to test VM healthy), in Azure seconds
+-- (wall seconds / the emulator's time scale), and both *_wall_seconds.
 local azrp = require "azrp"
+local workflow = require "azrp.workflow"
 
-local core = azrp.core
-local M = {}
-
-M.STEPS = { "source_collection", "restore_point", "dr_collection", "copy", "restore_disks", "network",
-  "create_vm", "health", "cleanup" }
+local M = { name = "dr_drill", id_prefix = "drill" }
 
 M.VNET_PREFIX = "10.250.0.0/24"
 
--- ---------------------------------------------------------------------
--- Small helpers
+local function check_error(field, fmt, ...)
+  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field,
+    message = field .. ": " .. string.format(fmt, ...), retryable = false }
+end
 
 local function drill_error(code, fmt, ...)
-  return core.error{ kind = "drill", code = code, message = string.format(fmt, ...) }
+  return azrp.error{ kind = "drill", code = code, message = string.format(fmt, ...), retryable = false }
 end
 
--- "/subscriptions/s/resourceGroups/rg/providers/P/T/name" -> rg, name.
+-- "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/name" -> sub, rg, name.
 local function parse_vm_id(id)
-  local rg, name = id:match("^/subscriptions/[^/]+/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$")
-  return rg, name
+  return id:match("^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$")
 end
-
-local function is_not_found(err)
-  return err and (err.status == 404 or err.code == "ResourceNotFound" or err.code == "NotFound")
-end
-
--- Seconds since the epoch of an ISO 8601 UTC time ("2026-11-25T19:30:24.123Z").
--- Computed by hand: os.time() reads its table as local time.
-local function iso_to_epoch(s)
-  local y, mo, d, h, mi, sec = tostring(s):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):([%d%.]+)")
-  if not y then return nil end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  -- Days from 1970-01-01 (Howard Hinnant's days_from_civil); floor
-  -- division spelled out, as LuaJIT has no //.
-  local floor = math.floor
-  if mo <= 2 then y = y - 1 end
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  local off = 0
-  local sign, oh, om = s:match("T.*([%+%-])(%d%d):?(%d%d)$")
-  if sign then off = (sign == "-" and -1 or 1) * (tonumber(oh) * 3600 + tonumber(om) * 60) end
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec) - off
-end
-M._iso_to_epoch = iso_to_epoch
 
 local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
 -- ---------------------------------------------------------------------
--- Resources the drill creates, in the order of creation.  Each is recorded
--- before its PUT is sent: a PUT that fails may still leave the resource.
+-- Config
 
-local KINDS = {
-  vm = { get = "VirtualMachines_Get", delete = "VirtualMachines_Delete" },
-  disk = { get = "Disks_Get", delete = "Disks_Delete" },
-  nic = { get = "NetworkInterfaces_Get", delete = "NetworkInterfaces_Delete" },
-  vnet = { get = "VirtualNetworks_Get", delete = "VirtualNetworks_Delete" },
-  nsg = { get = "NetworkSecurityGroups_Get", delete = "NetworkSecurityGroups_Delete" },
-  restore_point = { get = "RestorePoints_Get", delete = "RestorePoints_Delete" },
-}
+local KNOWN = { vm_id = "string", dr_location = "string", dr_resource_group = "string",
+  keep_source_restore_point = "boolean", keep_copy = "boolean", health_timeout = "number",
+  health = "table", copy_timeout = "number" }
 
--- Cleanup order: what holds a reference goes before what it references.
--- Each phase is deleted concurrently.
-local PHASES = { { "vm" }, { "disk", "nic" }, { "vnet", "restore_point" }, { "nsg" } }
+--- check(config) -> config | nil, err: every field, before any request.
+function M.check(config)
+  if type(config) ~= "table" then return nil, check_error("config", "expected a table") end
+  for k, v in pairs(config) do
+    local want = KNOWN[k]
+    if not want then
+      local names = {}
+      for n in pairs(KNOWN) do names[#names + 1] = n end
+      local hint = require("azrp.suggest").closest(k, names)
+      return nil, check_error(tostring(k), "unknown setting%s", hint and (" (did you mean " .. hint .. "?)") or "")
+    end
+    if type(v) ~= want then return nil, check_error(k, "must be a %s, not %s", want, type(v)) end
+  end
+  for _, k in ipairs({ "vm_id", "dr_location", "dr_resource_group" }) do
+    if config[k] == nil or config[k] == "" then return nil, check_error(k, "is required") end
+  end
+  if not parse_vm_id(config.vm_id) then
+    return nil, check_error("vm_id", "%q is not a virtual machine id (/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/NAME)", config.vm_id)
+  end
+  if not azrp.location(config.dr_location) then return nil, check_error("dr_location", "is not a region name") end
+  if not config.dr_resource_group:match("^[%w%-_%.%(%)]+$") then
+    return nil, check_error("dr_resource_group", "%q is not a resource group name", config.dr_resource_group)
+  end
+  for _, name in ipairs(config.health or {}) do
+    if not M.checks[name] then return nil, check_error("health", "no health check named %q", tostring(name)) end
+  end
+  local c = {}
+  for k, v in pairs(config) do c[k] = v end
+  c.dr_location = azrp.location(c.dr_location)
+  if c.keep_source_restore_point == nil then c.keep_source_restore_point = true end
+  c.health = c.health or { "provisioned", "running" }
+  return c
+end
 
-local function track(ctx, kind, id, extra)
-  local r = { kind = kind, id = id }
-  for k, v in pairs(extra or {}) do r[k] = v end
-  local list = ctx.report.resources_created
-  list[#list + 1] = r
-  return r
+function M.base_name(config)
+  local _, _, name = parse_vm_id(config.vm_id)
+  return name
+end
+
+function M.target(config)
+  return { vm_id = config.vm_id, dr_location = config.dr_location, dr_resource_group = config.dr_resource_group }
+end
+
+-- Where the drill's resources go: "/subscriptions/S/resourceGroups/rg-dr".
+local function dr_scope(ctx)
+  local sub = parse_vm_id(ctx.config.vm_id)
+  return "/subscriptions/" .. sub .. "/resourceGroups/" .. ctx.config.dr_resource_group
 end
 
 -- ---------------------------------------------------------------------
--- The steps.  Each takes ctx and returns true or nil, err.
+-- Health checks: function(ctx, vm) -> true | nil, msg (vm with its instance view)
 
-local steps = {}
-
--- (1) rpc-<vm> next to the VM; reused when present, provided it is this VM's.
-function steps.source_collection(ctx)
-  local c, o = ctx.client, ctx.opts
-  local vm, err = c:call("VirtualMachines_Get", { id = o.vm_id })
-  if not vm then return nil, err end
-  ctx.vm = vm
-  local name = "rpc-" .. ctx.vm_name
-  local params = { resource_group_name = ctx.vm_rg, restore_point_collection_name = name }
-  local coll, gerr = c:call("RestorePointCollections_Get", params)
-  if not coll and not is_not_found(gerr) then return nil, gerr end
-  if coll then
-    local src = coll.properties and coll.properties.source and coll.properties.source.id
-    if type(src) ~= "string" or src:lower() ~= vm.id:lower() then
-      return nil, drill_error("CollectionInUse", "restore point collection %s exists but its source is %s, not %s",
-        name, tostring(src), vm.id)
-    end
-  else
-    params.body = { location = vm.location, properties = { source = { id = vm.id } } }
-    coll, err = c:call("RestorePointCollections_CreateOrUpdate", params)
-    if not coll then return nil, err end
-    ctx.report.source_collection_created = true
-  end
-  ctx.source_coll = coll
-  ctx.report.source_collection_id = coll.id
-  return true
-end
-
--- (2) drill-<id> in the source collection (default consistency).
-function steps.restore_point(ctx)
-  local rp, err = ctx.client:call("RestorePoints_Create", { resource_group_name = ctx.vm_rg,
-    restore_point_collection_name = ctx.source_coll.name, restore_point_name = ctx.prefix,
-    body = { properties = {} } })
-  if not rp then return nil, err end
-  ctx.rp = rp
-  ctx.report.restore_point_id = rp.id
-  return true
-end
-
--- (3) rpc-<vm>-dr in the DR region, whose source is the source collection.
-function steps.dr_collection(ctx)
-  local c, o = ctx.client, ctx.opts
-  local name = "rpc-" .. ctx.vm_name .. "-dr"
-  local params = { resource_group_name = o.dr_resource_group, restore_point_collection_name = name }
-  local coll, err = c:call("RestorePointCollections_Get", params)
-  if not coll and not is_not_found(err) then return nil, err end
-  if coll then
-    local src = coll.properties and coll.properties.source and coll.properties.source.id
-    if type(src) ~= "string" or src:lower() ~= ctx.source_coll.id:lower() then
-      return nil, drill_error("CollectionInUse", "DR collection %s exists but its source is %s, not %s",
-        name, tostring(src), ctx.source_coll.id)
-    end
-    if azrp.location(coll.location) ~= azrp.location(o.dr_location) then
-      return nil, drill_error("CollectionInUse", "DR collection %s is in %s, not %s", name, coll.location, o.dr_location)
-    end
-  else
-    params.body = { location = o.dr_location, properties = { source = { id = ctx.source_coll.id } } }
-    coll, err = c:call("RestorePointCollections_CreateOrUpdate", params)
-    if not coll then return nil, err end
-    ctx.report.dr_collection_created = true
-  end
-  ctx.dr_coll = coll
-  ctx.report.dr_collection_id = coll.id
-  return true
-end
-
--- (4) The copy, followed until every disk has replicated.
-function steps.copy(ctx)
-  local c, o = ctx.client, ctx.opts
-  track(ctx, "restore_point", ctx.dr_coll.id .. "/restorePoints/" .. ctx.prefix)
-  local op, err = c:restore_points_create{ resource_group_name = o.dr_resource_group,
-    restore_point_collection_name = ctx.dr_coll.name, restore_point_name = ctx.prefix,
-    body = { properties = { sourceRestorePoint = { id = ctx.rp.id } } } }
-  if not op then return nil, err end
-  local copy
-  copy, err = op:wait{ timeout = o.copy_timeout, progress = function(pct, disks)
-    ctx.notify("copy", { state = "progress", percent = pct, disks = disks })
-  end }
-  if not copy then return nil, err end
-  ctx.copy = copy
-  ctx.report.copy_id = copy.id
-  return true
-end
-
--- The copy's disks: { { lun = n | nil (OS), drp = id, meta = sourceMetadata disk } }.
-local function copied_disks(copy)
-  local sp = copy.properties.sourceMetadata.storageProfile
-  local out = {}
-  if sp.osDisk and sp.osDisk.diskRestorePoint then out[#out + 1] = { meta = sp.osDisk } end
-  for _, d in ipairs(sp.dataDisks or {}) do
-    if d.diskRestorePoint then out[#out + 1] = { lun = d.lun, meta = d } end
-  end
-  for _, d in ipairs(out) do d.drp = d.meta.diskRestorePoint.id end
-  return out
-end
-
--- (5) One disk per copied disk restore point, all at once.
-function steps.restore_disks(ctx)
-  local c, o = ctx.client, ctx.opts
-  ctx.restore_started = core.now()
-  local created_at = iso_to_epoch(ctx.copy.properties.timeCreated or ctx.rp.properties.timeCreated)
-  -- os.time() has whole seconds: never report a negative RPO.
-  if created_at then ctx.report.rpo_seconds = round(math.max(0, os.time() - created_at)) end
-  local ops, disks = {}, copied_disks(ctx.copy)
-  if #disks == 0 then return nil, drill_error("NoDisks", "restore point %s holds no disk restore points", ctx.copy.id) end
-  for i, d in ipairs(disks) do
-    d.name = ctx.prefix .. "-" .. (d.lun and tostring(d.lun) or "os")
-    local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp }, osType = d.meta.osType }
-    if not d.lun then props.hyperVGeneration = ctx.copy.properties.sourceMetadata.hyperVGeneration end
-    local body = { location = o.dr_location, properties = props }
-    local sku = d.meta.managedDisk and d.meta.managedDisk.storageAccountType
-    if sku then body.sku = { name = sku } end
-    d.id = ctx.dr_prefix .. "/providers/Microsoft.Compute/disks/" .. d.name
-    track(ctx, "disk", d.id, { lun = d.lun, name = d.name, source = d.meta.managedDisk and d.meta.managedDisk.id })
-    local op, err = c:disks_create_or_update{ resource_group_name = o.dr_resource_group, disk_name = d.name, body = body }
-    if not op then return nil, err end
-    ops[i] = op
-  end
-  for i, r in ipairs(azrp.wait_all(ops, o.restore_timeout)) do
-    if not r[1] then return nil, r[2] or drill_error("Timeout", "restoring disk %s timed out", disks[i].name) end
-  end
-  ctx.disks = disks
-  return true
-end
-
--- (6) NSG denying all inbound and outbound internet, a vnet whose only
--- subnet is bound to it, and the test VM's NIC there.
-function steps.network(ctx)
-  local c, o = ctx.client, ctx.opts
-  local rg, loc = o.dr_resource_group, o.dr_location
-  local nsg_name, vnet_name, nic_name = ctx.prefix .. "-nsg", ctx.prefix .. "-vnet", ctx.prefix .. "-nic"
-  track(ctx, "nsg", ctx.dr_prefix .. "/providers/Microsoft.Network/networkSecurityGroups/" .. nsg_name)
-  local nsg, err = c:call("NetworkSecurityGroups_CreateOrUpdate", { resource_group_name = rg,
-    network_security_group_name = nsg_name, body = { location = loc, properties = { securityRules = {
-      { name = "deny-all-inbound", properties = { priority = 100, direction = "Inbound", access = "Deny",
-        protocol = "*", sourceAddressPrefix = "*", sourcePortRange = "*",
-        destinationAddressPrefix = "*", destinationPortRange = "*" } },
-      { name = "deny-internet-outbound", properties = { priority = 100, direction = "Outbound", access = "Deny",
-        protocol = "*", sourceAddressPrefix = "*", sourcePortRange = "*",
-        destinationAddressPrefix = "Internet", destinationPortRange = "*" } } } } } })
-  if not nsg then return nil, err end
-  track(ctx, "vnet", ctx.dr_prefix .. "/providers/Microsoft.Network/virtualNetworks/" .. vnet_name)
-  local vnet
-  vnet, err = c:call("VirtualNetworks_CreateOrUpdate", { resource_group_name = rg, virtual_network_name = vnet_name,
-    body = { location = loc, properties = { addressSpace = { addressPrefixes = { M.VNET_PREFIX } },
-      subnets = { { name = "default", properties = { addressPrefix = M.VNET_PREFIX,
-        networkSecurityGroup = { id = nsg.id } } } } } } })
-  if not vnet then return nil, err end
-  local subnet_id = vnet.id .. "/subnets/default"
-  track(ctx, "nic", ctx.dr_prefix .. "/providers/Microsoft.Network/networkInterfaces/" .. nic_name)
-  local nic
-  nic, err = c:call("NetworkInterfaces_CreateOrUpdate", { resource_group_name = rg, network_interface_name = nic_name,
-    body = { location = loc, properties = { ipConfigurations = { { name = "ipconfig1", properties = {
-      subnet = { id = subnet_id }, privateIPAllocationMethod = "Dynamic" } } } } } })
-  if not nic then return nil, err end
-  ctx.nic = nic
-  return true
-end
-
--- (7) The test VM on the restored disks: OS disk attached, data disks at
--- their original LUNs, size and security profile as the source had them.
-function steps.create_vm(ctx)
-  local c, o = ctx.client, ctx.opts
-  local meta = ctx.copy.properties.sourceMetadata
-  local os_disk, data = nil, {}
-  for _, d in ipairs(ctx.disks) do
-    if d.lun then
-      data[#data + 1] = { lun = d.lun, createOption = "Attach", caching = d.meta.caching, managedDisk = { id = d.id } }
-    else
-      os_disk = { osType = d.meta.osType, createOption = "Attach", caching = d.meta.caching, managedDisk = { id = d.id } }
-    end
-  end
-  if not os_disk then return nil, drill_error("NoOsDisk", "restore point %s has no OS disk restore point", ctx.copy.id) end
-  table.sort(data, function(a, b) return a.lun < b.lun end)
-  local storage = { osDisk = os_disk }
-  if #data > 0 then storage.dataDisks = data end  -- an empty table would encode as {}
-  local props = { hardwareProfile = { vmSize = meta.hardwareProfile and meta.hardwareProfile.vmSize },
-    storageProfile = storage, securityProfile = meta.securityProfile,
-    networkProfile = { networkInterfaces = { { id = ctx.nic.id, properties = { primary = true } } } } }
-  local name = ctx.prefix .. "-vm"
-  ctx.test_vm_name = name
-  track(ctx, "vm", ctx.dr_prefix .. "/providers/Microsoft.Compute/virtualMachines/" .. name)
-  local vm, err = c:call("VirtualMachines_CreateOrUpdate", { resource_group_name = o.dr_resource_group,
-    vm_name = name, body = { location = o.dr_location, properties = props } })
-  if not vm then return nil, err end
-  ctx.report.test_vm_id = vm.id
-  return true
-end
-
--- The VM's power state code ("PowerState/running") from its instance view.
 local function power_state(vm)
   local iv = vm.properties and vm.properties.instanceView
   for _, s in ipairs(iv and iv.statuses or {}) do
@@ -294,131 +112,285 @@ local function power_state(vm)
   end
 end
 
--- (8) Provisioned and running; a VM still starting gets until health_timeout.
-function steps.health(ctx)
-  local c, o = ctx.client, ctx.opts
-  local deadline = core.now() + (o.health_timeout or 120)
-  while true do
-    local vm, err = c:call("VirtualMachines_Get", { resource_group_name = o.dr_resource_group,
-      vm_name = ctx.test_vm_name, expand = "instanceView" })
-    if not vm then return nil, err end
-    local state, power = vm.properties.provisioningState, power_state(vm)
-    if state == "Succeeded" and power == "PowerState/running" then
-      ctx.report.rto_seconds = round(core.now() - ctx.restore_started)
-      ctx.report.health = { provisioningState = state, powerState = power }
-      return true
-    end
-    if state == "Failed" or core.now() >= deadline then
-      return nil, drill_error("Unhealthy", "test VM %s is %s / %s", ctx.test_vm_name, tostring(state), tostring(power))
-    end
-    c:wait(1)
-  end
-end
+M.checks = {
+  provisioned = function(_, vm)
+    local ps = vm.properties and vm.properties.provisioningState
+    if ps == "Succeeded" then return true end
+    return nil, "provisioningState is " .. tostring(ps)
+  end,
+  running = function(_, vm)
+    local p = power_state(vm)
+    if p == "PowerState/running" then return true end
+    return nil, "power state is " .. tostring(p)
+  end,
+}
 
 -- ---------------------------------------------------------------------
--- Cleanup
+-- The steps.  Each is idempotent on resume: what it makes goes through
+-- ctx:create (adopted when the journal says it was made), what later
+-- steps need is kept with ctx:set.
 
--- Deletes the resources of one phase concurrently; returns the errors.
-local function delete_phase(ctx, kinds)
-  local c = ctx.client
-  local ops, which = {}, {}
-  local wanted = {}
-  for _, k in ipairs(kinds) do wanted[k] = true end
-  for _, r in ipairs(ctx.report.resources_created) do
-    if wanted[r.kind] and not (r.kind == "restore_point" and ctx.opts.keep) then
-      local op, err = c:begin(KINDS[r.kind].delete, { id = r.id })
-      if op then
-        ops[#ops + 1], which[#which + 1] = op, r
-      else
-        r.delete_error = tostring(err)
-      end
-    end
-  end
-  for i, res in ipairs(azrp.wait_all(ops, ctx.opts.cleanup_timeout or 600)) do
-    local err = res[2]
-    if res[1] == nil and err and not is_not_found(err) then which[i].delete_error = tostring(err) end
-    if res[1] == nil and not err then which[i].delete_error = "timed out" end
-  end
-end
+local steps = {}
 
--- What is still there after deletion: each resource is looked up again.
-local function leftovers(ctx)
-  local out = {}
-  for _, r in ipairs(ctx.report.resources_created) do
-    if not (r.kind == "restore_point" and ctx.opts.keep) then
-      local got, err = ctx.client:call(KINDS[r.kind].get, { id = r.id })
-      if got or not is_not_found(err) then
-        out[#out + 1] = { kind = r.kind, id = r.id, error = r.delete_error or (err and tostring(err)) }
-      else
-        r.deleted = true
-      end
-    end
-  end
-  return out
-end
-
-function steps.cleanup(ctx)
-  for _, phase in ipairs(PHASES) do delete_phase(ctx, phase) end
-  local left = leftovers(ctx)
-  ctx.report.cleanup = { ok = #left == 0, leftovers = left, kept = ctx.opts.keep and ctx.report.copy_id or nil }
-  if #left > 0 then
-    return nil, drill_error("CleanupIncomplete", "%d resource(s) left behind, first %s", #left, left[1].id)
-  end
+-- rpc-<vm> next to the VM, reused when it is this VM's.
+function steps.source_collection(ctx)
+  local c, cfg = ctx.client, ctx.config
+  local vm, err = c:call("VirtualMachines_Get", { id = cfg.vm_id })
+  if not vm then return nil, err end
+  local sub, rg, name = parse_vm_id(vm.id)
+  local coll_name = "rpc-" .. name
+  local id = "/subscriptions/" .. sub .. "/resourceGroups/" .. rg .. "/providers/Microsoft.Compute/restorePointCollections/" .. coll_name
+  local coll
+  coll, err = ctx:ensure({ key = "source_collection", kind = "collection", id = id, name = coll_name,
+    op = "RestorePointCollections_CreateOrUpdate", params = { resource_group_name = rg,
+      restore_point_collection_name = coll_name, body = { location = vm.location, properties = { source = { id = vm.id } } } } },
+    function(body)
+      local src = body.properties and body.properties.source and body.properties.source.id
+      if type(src) == "string" and src:lower() == vm.id:lower() then return true end
+      return nil, string.format("restore point collection %s exists but its source is %s, not %s", id, tostring(src), vm.id)
+    end)
+  if not coll then return nil, err end
+  ctx:set("vm", { id = vm.id, name = vm.name, location = vm.location, rg = rg })
+  ctx:set("source_collection", { id = coll.id, name = coll.name })
   return true
 end
 
--- ---------------------------------------------------------------------
--- Running
-
--- Runs one step, timed, into the report; a raised error is kept to be
--- raised again after cleanup (programmer mistakes must not hide).
-local function run_step(ctx, name)
-  ctx.notify(name, { state = "start" })
-  local t0 = core.now()
-  local okcall, ok, err = pcall(steps[name], ctx)
-  if not okcall then ctx.raised = ctx.raised or ok; ok, err = nil, drill_error("Raised", "%s", tostring(ok)) end
-  local entry = { name = name, seconds = round(core.now() - t0), ok = ok == true, error = err and tostring(err) or nil }
-  local list = ctx.report.steps
-  list[#list + 1] = entry
-  if not ok and not ctx.err then ctx.err, ctx.report.failed_step = err, name end
-  ctx.notify(name, { state = "done", ok = entry.ok, seconds = entry.seconds, error = err, report = ctx.report })
-  return ok == true
+-- A restore point of the VM (default consistency), named after the run.
+function steps.restore_point(ctx)
+  local vm, coll = ctx.data.vm, ctx.data.source_collection
+  local name = ctx:name()
+  ctx:set("rp_started_at", ctx.data.rp_started_at or azrp.wall())
+  local rp, err = ctx:create{ key = "source_restore_point", kind = "restore_point", name = name,
+    id = coll.id .. "/restorePoints/" .. name, keep = ctx.config.keep_source_restore_point,
+    op = "RestorePoints_Create", params = { resource_group_name = vm.rg, restore_point_collection_name = coll.name,
+      restore_point_name = name, body = { properties = {} } } }
+  if not rp then return nil, err end
+  ctx:set("restore_point", { id = rp.id, name = rp.name })
+  return true
 end
 
-local function check_opts(opts)
-  if type(opts) ~= "table" then error("dr_drill.run: expected an options table", 3) end
-  for _, k in ipairs({ "vm_id", "dr_location", "dr_resource_group" }) do
-    if type(opts[k]) ~= "string" or opts[k] == "" then error("dr_drill.run: opts." .. k .. " is required", 3) end
+-- rpc-<vm>-dr in the DR region, whose source is the source collection.
+function steps.dr_collection(ctx)
+  local cfg, vm, src = ctx.config, ctx.data.vm, ctx.data.source_collection
+  local name = "rpc-" .. vm.name .. "-dr"
+  local id = dr_scope(ctx) .. "/providers/Microsoft.Compute/restorePointCollections/" .. name
+  local coll, err = ctx:ensure({ key = "dr_collection", kind = "collection", id = id, name = name,
+    op = "RestorePointCollections_CreateOrUpdate", params = { resource_group_name = cfg.dr_resource_group,
+      restore_point_collection_name = name, body = { location = cfg.dr_location, properties = { source = { id = src.id } } } } },
+    function(body)
+      local s = body.properties and body.properties.source and body.properties.source.id
+      if type(s) ~= "string" or s:lower() ~= src.id:lower() then
+        return nil, string.format("DR collection %s exists but its source is %s, not %s", id, tostring(s), src.id)
+      end
+      if azrp.location(body.location) ~= cfg.dr_location then
+        return nil, string.format("DR collection %s is in %s, not %s", id, tostring(body.location), cfg.dr_location)
+      end
+      return true
+    end)
+  if not coll then return nil, err end
+  ctx:set("dr_collection", { id = coll.id, name = coll.name })
+  return true
+end
+
+-- The copy, followed until every disk has replicated.
+function steps.copy(ctx)
+  local cfg, coll = ctx.config, ctx.data.dr_collection
+  local name = ctx:name()
+  local copy, err = ctx:create{ key = "copy", kind = "restore_point", name = name,
+    id = coll.id .. "/restorePoints/" .. name, keep = cfg.keep_copy or false,
+    op = "RestorePoints_Create", params = { resource_group_name = cfg.dr_resource_group,
+      restore_point_collection_name = coll.name, restore_point_name = name,
+      body = { properties = { sourceRestorePoint = { id = ctx.data.restore_point.id } } } } }
+  if not copy then return nil, err end
+  -- What the later steps need of the copy: its disks and the VM's shape.
+  local meta = copy.properties.sourceMetadata
+  local disks = {}
+  local sp = meta.storageProfile
+  if sp.osDisk and sp.osDisk.diskRestorePoint then
+    disks[#disks + 1] = { drp = sp.osDisk.diskRestorePoint.id, os_type = sp.osDisk.osType, caching = sp.osDisk.caching,
+      sku = sp.osDisk.managedDisk and sp.osDisk.managedDisk.storageAccountType }
   end
-  if opts.progress ~= nil and type(opts.progress) ~= "function" then error("dr_drill.run: opts.progress must be a function", 3) end
-  if not parse_vm_id(opts.vm_id) then error("dr_drill.run: opts.vm_id is not a virtual machine id: " .. opts.vm_id, 3) end
-end
-
---- run(client, opts) -> report | nil, err, report.
-function M.run(client, opts)
-  check_opts(opts)
-  local vm_rg, vm_name = parse_vm_id(opts.vm_id)
-  local drill_id = opts.drill_id or os.date("!%Y%m%d%H%M%S")
-  local sub = opts.vm_id:match("^(/subscriptions/[^/]+)")
-  local report = { drill_id = drill_id, vm_id = opts.vm_id, steps = {}, resources_created = {}, ok = false }
-  local ctx = { client = client, opts = opts, report = report, vm_rg = vm_rg, vm_name = vm_name,
-    prefix = "drill-" .. drill_id, dr_prefix = sub .. "/resourceGroups/" .. opts.dr_resource_group }
-  ctx.notify = function(step, info)
-    -- A failing progress hook must not stop the drill or skip cleanup.
-    if opts.progress then
-      local ok, e = pcall(opts.progress, step, info)
-      if not ok then ctx.raised = ctx.raised or e end
+  for _, d in ipairs(sp.dataDisks or {}) do
+    if d.diskRestorePoint then
+      disks[#disks + 1] = { lun = d.lun, drp = d.diskRestorePoint.id, caching = d.caching,
+        sku = d.managedDisk and d.managedDisk.storageAccountType,
+        source = d.managedDisk and d.managedDisk.id }
     end
   end
-  local t0 = core.now()
-  for i = 1, #M.STEPS - 1 do
-    if not run_step(ctx, M.STEPS[i]) then break end
+  if #disks == 0 then return nil, drill_error("NoDisks", "restore point %s holds no disk restore points", copy.id) end
+  ctx:set("copy", { id = copy.id, disks = disks, vm_size = meta.hardwareProfile and meta.hardwareProfile.vmSize,
+    security_profile = meta.securityProfile, hyperv = meta.hyperVGeneration, os_type = meta.osProfile and meta.osProfile.osType })
+  return true
+end
+
+-- One disk per copied disk restore point, all at once.
+function steps.restore_disks(ctx)
+  local cfg, copy = ctx.config, ctx.data.copy
+  local now = azrp.wall()
+  if not ctx.data.restore_started_at then
+    ctx:set("restore_started_at", now)
+    local rpo = math.max(0, now - ctx.data.rp_started_at)
+    ctx:set("figure.rpo_wall_seconds", round(rpo))
+    ctx:set("figure.rpo_seconds", round(rpo / ctx.time_scale))
   end
-  run_step(ctx, "cleanup")  -- always, whatever happened before
-  report.seconds = round(core.now() - t0)
-  if ctx.raised then error(ctx.raised, 0) end
-  report.ok = ctx.err == nil
-  if not report.ok then return nil, ctx.err, report end
+  local specs, ids = {}, {}
+  for _, d in ipairs(copy.disks) do
+    local suffix = d.lun and ("lun" .. d.lun) or "os"
+    local name = ctx:name(suffix)
+    local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp }, osType = d.os_type }
+    if not d.lun then props.hyperVGeneration = copy.hyperv end
+    local body = { location = cfg.dr_location, properties = props, sku = d.sku and { name = d.sku } or nil }
+    local id = dr_scope(ctx) .. "/providers/Microsoft.Compute/disks/" .. name
+    specs[#specs + 1] = { key = "disk:" .. suffix, kind = "disk", id = id, name = name, op = "Disks_CreateOrUpdate",
+      params = { resource_group_name = cfg.dr_resource_group, disk_name = name, body = body } }
+    ids[#ids + 1] = { lun = d.lun, id = id, caching = d.caching, os_type = d.os_type }
+  end
+  local out, err = ctx:create_all(specs)
+  if not out then return nil, err end
+  for i, r in ipairs(out) do
+    if not r[1] then return nil, r[2] or drill_error("RestoreFailed", "restoring disk %s failed", specs[i].name) end
+  end
+  ctx:set("disks", ids)
+  return true
+end
+
+local function deny_rule(name, direction, dest)
+  return { name = name, properties = { priority = 100, direction = direction, access = "Deny", protocol = "*",
+    sourceAddressPrefix = "*", sourcePortRange = "*", destinationAddressPrefix = dest, destinationPortRange = "*" } }
+end
+
+-- An NSG denying all inbound and internet outbound, a vnet whose only
+-- subnet is bound to it, and the test VM's NIC there.
+function steps.network(ctx)
+  local cfg = ctx.config
+  local rg, loc, scope = cfg.dr_resource_group, cfg.dr_location, dr_scope(ctx) .. "/providers/Microsoft.Network/"
+  local nsg_name, vnet_name, nic_name = ctx:name("nsg"), ctx:name("vnet"), ctx:name("nic")
+  local nsg, err = ctx:create{ key = "nsg", kind = "nsg", name = nsg_name, id = scope .. "networkSecurityGroups/" .. nsg_name,
+    op = "NetworkSecurityGroups_CreateOrUpdate", params = { resource_group_name = rg, network_security_group_name = nsg_name,
+      body = { location = loc, properties = { securityRules = { deny_rule("deny-all-inbound", "Inbound", "*"),
+        deny_rule("deny-internet-outbound", "Outbound", "Internet") } } } } }
+  if not nsg then return nil, err end
+  local vnet
+  vnet, err = ctx:create{ key = "vnet", kind = "vnet", name = vnet_name, id = scope .. "virtualNetworks/" .. vnet_name,
+    op = "VirtualNetworks_CreateOrUpdate", params = { resource_group_name = rg, virtual_network_name = vnet_name,
+      body = { location = loc, properties = { addressSpace = { addressPrefixes = { M.VNET_PREFIX } },
+        subnets = { { name = "default", properties = { addressPrefix = M.VNET_PREFIX, networkSecurityGroup = { id = nsg.id } } } } } } } }
+  if not vnet then return nil, err end
+  local nic
+  nic, err = ctx:create{ key = "nic", kind = "nic", name = nic_name, id = scope .. "networkInterfaces/" .. nic_name,
+    op = "NetworkInterfaces_CreateOrUpdate", params = { resource_group_name = rg, network_interface_name = nic_name,
+      body = { location = loc, properties = { ipConfigurations = { { name = "ipconfig1", properties = {
+        subnet = { id = vnet.id .. "/subnets/default" }, privateIPAllocationMethod = "Dynamic" } } } } } } }
+  if not nic then return nil, err end
+  ctx:set("nic_id", nic.id)
+  return true
+end
+
+-- The test VM on the restored disks: OS disk attached, data disks at
+-- their original LUNs, size and security profile as the source had them.
+function steps.create_vm(ctx)
+  local cfg, copy = ctx.config, ctx.data.copy
+  local os_disk, data = nil, {}
+  for _, d in ipairs(ctx.data.disks) do
+    if d.lun then
+      data[#data + 1] = { lun = d.lun, createOption = "Attach", caching = d.caching, managedDisk = { id = d.id } }
+    else
+      os_disk = { osType = d.os_type, createOption = "Attach", caching = d.caching, managedDisk = { id = d.id } }
+    end
+  end
+  if not os_disk then return nil, drill_error("NoOsDisk", "restore point %s has no OS disk restore point", copy.id) end
+  table.sort(data, function(a, b) return a.lun < b.lun end)
+  local storage = { osDisk = os_disk }
+  if #data > 0 then storage.dataDisks = data end  -- an empty table would encode as {}
+  local name = ctx:name("vm")
+  local vm, err = ctx:create{ key = "vm", kind = "vm", name = name,
+    id = dr_scope(ctx) .. "/providers/Microsoft.Compute/virtualMachines/" .. name, op = "VirtualMachines_CreateOrUpdate",
+    params = { resource_group_name = cfg.dr_resource_group, vm_name = name, body = { location = cfg.dr_location,
+      properties = { hardwareProfile = { vmSize = copy.vm_size }, storageProfile = storage,
+        securityProfile = copy.security_profile,
+        networkProfile = { networkInterfaces = { { id = ctx.data.nic_id, properties = { primary = true } } } } } } } }
+  if not vm then return nil, err end
+  ctx:set("test_vm", { id = vm.id, name = name })
+  return true
+end
+
+-- Every configured check passes, or the VM gets until health_timeout.
+function steps.health(ctx)
+  local cfg = ctx.config
+  local checks = {}
+  for _, name in ipairs(cfg.health) do checks[#checks + 1] = { name = name, fn = M.checks[name] } end
+  for i, fn in ipairs(ctx.opts.health_checks or {}) do checks[#checks + 1] = { name = "custom" .. i, fn = fn } end
+  local deadline = azrp.now() + ctx:scaled(cfg.health_timeout or 600)
+  local interval = math.max(0.02, ctx:scaled(5))
+  while true do
+    local vm, err = ctx.client:call("VirtualMachines_Get", { id = ctx.data.test_vm.id, expand = "instanceView" })
+    if not vm then return nil, err end
+    local failed
+    for _, chk in ipairs(checks) do
+      local ok, msg = chk.fn(ctx, vm)
+      if not ok then failed = chk.name .. ": " .. tostring(msg); break end
+    end
+    if not failed then
+      local rto = azrp.wall() - ctx.data.restore_started_at
+      ctx:set("figure.rto_wall_seconds", round(rto))
+      ctx:set("figure.rto_seconds", round(rto / ctx.time_scale))
+      ctx:set("health", { provisioningState = vm.properties.provisioningState, powerState = power_state(vm) })
+      return true
+    end
+    if vm.properties.provisioningState == "Failed" or azrp.now() >= deadline then
+      return nil, drill_error("Unhealthy", "test VM %s: %s", ctx.data.test_vm.name, failed)
+    end
+    local ok, serr = ctx:sleep(interval)
+    if not ok then return nil, serr end
+  end
+end
+
+M.steps = {}
+for _, name in ipairs({ "source_collection", "restore_point", "dr_collection", "copy", "restore_disks", "network",
+  "create_vm", "health" }) do
+  M.steps[#M.steps + 1] = { name = name, run = steps[name] }
+end
+
+--- The step names, cleanup last.
+M.STEPS = {}
+for i, s in ipairs(M.steps) do M.STEPS[i] = s.name end
+M.STEPS[#M.STEPS + 1] = "cleanup"
+
+-- A source restore point that failed is never kept (a failed one is no
+-- RPO for anyone).  ctx:create already marks failures; nothing else to adjust.
+M.on_interrupt = "cleanup"
+
+--- plan(client, config) -> { { kind, name, id, step, keep }, ... } | nil, err:
+-- what a run would create, from a GET of the VM (nothing is created).
+function M.plan(client, config)
+  local cfg, err = M.check(config)
+  if not cfg then return nil, err end
+  local vm
+  vm, err = client:call("VirtualMachines_Get", { id = cfg.vm_id })
+  if not vm then return nil, err end
+  local out = {}
+  local function add(kind, name, step, keep) out[#out + 1] = { kind = kind, name = name, step = step, keep = keep or false } end
+  add("collection", "rpc-" .. vm.name .. " (when missing)", "source_collection", true)
+  add("restore_point", "<run>", "restore_point", cfg.keep_source_restore_point)
+  add("collection", "rpc-" .. vm.name .. "-dr in " .. cfg.dr_location .. " (when missing)", "dr_collection", true)
+  add("restore_point", "<run> (copy in " .. cfg.dr_resource_group .. ")", "copy", cfg.keep_copy)
+  local sp = vm.properties.storageProfile
+  add("disk", "<run>-os", "restore_disks")
+  for _, d in ipairs(sp.dataDisks or {}) do add("disk", "<run>-lun" .. d.lun, "restore_disks") end
+  add("nsg", "<run>-nsg", "network"); add("vnet", "<run>-vnet", "network"); add("nic", "<run>-nic", "network")
+  add("vm", "<run>-vm (" .. tostring(vm.properties.hardwareProfile and vm.properties.hardwareProfile.vmSize) .. ")", "create_vm")
+  return out
+end
+
+--- run(client, config [, opts]) -> report | nil, err, report: a whole
+-- drill in this process (opts as azrp.workflow.start).
+function M.run(client, config, opts)
+  local report, err = workflow.start(M, client, config, opts)
+  if not report then return nil, err end
+  if not report.ok then
+    local e = report.error or {}
+    return nil, azrp.error{ kind = e.kind or "drill", code = e.code, status = e.status, message = e.message }, report
+  end
   return report
 end
 

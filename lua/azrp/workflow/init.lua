@@ -1,0 +1,273 @@
+--- azrp.workflow: runs a workflow's steps with a journal, so that a run can
+-- be resumed or cleaned up after a crash, and stops cleanly on a signal.
+--
+--     local workflow = require "azrp.workflow"
+--     local drill = require "azrp.workflows.dr_drill"
+--     local report = workflow.start(drill, client, config, { progress = print_event })
+--     workflow.resume(client, run_id)    -- after a crash: continues from the journal
+--     workflow.cleanup(client, run_id)   -- deletes what the run created
+--     workflow.runs()                    -- every run in the state folder
+--
+-- A workflow is a table: { name = "dr_drill", id_prefix = "drill",
+--   check = function(config) -> config | nil, err (before any request),
+--   base_name = function(config) -> the stem of resource names (a VM name),
+--   target = function(config) -> what the report names as the target,
+--   steps = { { name = "...", run = function(ctx) -> true | nil, err }, ... },
+--   finish = function(ctx, outcome) (optional: adjust what cleanup keeps),
+--   on_interrupt = "cleanup" | "keep" }.
+-- Steps see ctx (azrp.workflow.run).  Exit codes: 0 succeeded, 1 a step
+-- failed, 3 a check refused the target, 4 interrupted, 5 something left
+-- behind (run `azrp cleanup RUN`).
+local azrp = require "azrp"
+local journal = require "azrp.workflow.journal"
+local runmod = require "azrp.workflow.run"
+
+local M = {}
+
+M.EXIT = { ok = 0, failed = 1, usage = 2, check = 3, interrupted = 4, cleanup = 5 }
+local FINAL = { succeeded = true, failed = true, interrupted = true, cleaned = true }
+M.FINAL = FINAL
+
+local round = runmod.round
+
+local function check_def(def, level)
+  if type(def) ~= "table" or type(def.name) ~= "string" or type(def.steps) ~= "table" then
+    error("azrp.workflow: expected a workflow definition { name, steps, ... }", level + 1)
+  end
+end
+
+-- The report of a run (the shape azrp.report renders).
+local function report_of(run, extra)
+  local steps = {}
+  for _, def in ipairs(run.def.steps) do
+    local s = run.steps[def.name]
+    if s then
+      local state = s.state == "start" and "interrupted" or s.state
+      steps[#steps + 1] = { name = s.name, started = s.started, ended = s.ended, seconds = s.seconds,
+        ok = state == "done", state = state, error = s.error, substeps = s.substeps }
+    end
+  end
+  local c = run.steps.cleanup
+  if c then
+    steps[#steps + 1] = { name = "cleanup", started = c.started, ended = c.ended, seconds = c.seconds,
+      ok = c.state == "done", state = c.state == "start" and "interrupted" or c.state, error = c.error,
+      substeps = c.substeps }
+  end
+  local figures = {}
+  for k, v in pairs(run.data) do
+    local name = type(k) == "string" and k:match("^figure%.(.+)$")
+    if name then figures[name] = v end
+  end
+  local meta = run.journal.meta
+  local ended = azrp.wall()
+  local r = { workflow = run.def.name, run_id = run.run_id, state = run.state, started_at = meta.created_at,
+    ended_at = ended, seconds = round(ended - (meta.created_at or ended)), time_scale = run.time_scale,
+    figures = figures, steps = steps, resources = run:resource_list(), target = meta.target,
+    journal = run.journal.dir }
+  for k, v in pairs(extra or {}) do r[k] = v end
+  return r
+end
+
+local function error_table(err)
+  if err == nil then return nil end
+  if type(err) == "table" then
+    return { kind = err.kind, code = err.code, message = err.message or tostring(err), status = err.status }
+  end
+  return { kind = "error", message = tostring(err) }
+end
+
+-- Writes the report into the run's folder (and opts.report_dir).
+local function write_report(run, r, opts)
+  local ok, report = pcall(require, "azrp.report")
+  if not ok then return end
+  for _, dir in ipairs({ run.journal.dir, opts.report_dir }) do
+    if dir then
+      local paths, err = report.write(dir, r)
+      if not paths then r.report_error = tostring(err) end
+      if dir == opts.report_dir then r.report_files = paths end
+    end
+  end
+end
+
+-- Runs one step, timed; a raised error is kept to raise again after cleanup.
+local function run_step(run, step)
+  run.current = step.name
+  run:record{ type = "step", name = step.name, state = "start" }
+  run:emit{ type = "step", name = step.name, state = "start" }
+  local t0 = azrp.now()
+  local okcall, ok, err = pcall(step.run, run)
+  if not okcall then
+    if type(ok) == "table" and ok.journal_error then error(ok, 0) end
+    run.raised = run.raised or ok
+    ok, err = nil, runmod.error("Raised", "%s", tostring(ok))
+  end
+  if ok and run.hook_error then ok, err = nil, runmod.error("ProgressHook", "%s", tostring(run.hook_error)) end
+  local state = ok and "done" or (type(err) == "table" and err.kind == "interrupted" and "interrupted" or "failed")
+  local seconds = round(azrp.now() - t0)
+  run:record{ type = "step", name = step.name, state = state, seconds = seconds, error = err and tostring(err) or nil }
+  run:emit{ type = "step", name = step.name, state = state, seconds = seconds, error = err and tostring(err) or nil }
+  run.current = nil
+  return ok, err
+end
+
+-- The cleanup step; a signal during it stops it (run `azrp cleanup`).
+local function run_cleanup(run)
+  return run_step(run, { name = "cleanup", run = function(ctx) return ctx:cleanup() end })
+end
+
+-- Drives a run from wherever its journal left it to the end.
+local function drive(run, opts)
+  if opts.trap ~= false then azrp.host.trap("INT", "TERM") end
+  run.journal.meta.pid = azrp.host.pid()
+  run.journal.meta.state = "running"
+  run.journal:save_meta()
+  local err, failed_step
+  for _, step in ipairs(run.def.steps) do
+    local s = run.steps[step.name]
+    if not (s and s.state == "done") then
+      local ok, e = run_step(run, step)
+      if not ok then err, failed_step = e, step.name; break end
+    end
+  end
+  local interrupted = type(err) == "table" and err.kind == "interrupted"
+  local outcome = err and (interrupted and "interrupted" or "failed") or "succeeded"
+  if run.def.finish then run.def.finish(run, outcome) end
+  local cleanup_err
+  if not (interrupted and run.def.on_interrupt == "keep") then
+    -- Forget the signal so that cleanup's own waits go on; a second one stops it.
+    azrp.host.signal(true)
+    local ok, e = run_cleanup(run)
+    if not ok then cleanup_err = e end
+  end
+  local left = false
+  for _, r in ipairs(run:resource_list()) do
+    if r.state == "left" or r.state == "unverified" then left = true end
+  end
+  local code
+  if left or cleanup_err then code = M.EXIT.cleanup
+  elseif interrupted then code = M.EXIT.interrupted
+  elseif err then code = (type(err) == "table" and err.kind == "check") and M.EXIT.check or M.EXIT.failed
+  else code = M.EXIT.ok end
+  run.state = outcome
+  run:record{ type = "state", state = outcome, error = err and tostring(err) or nil }
+  run.journal.meta.state = outcome
+  run.journal.meta.left = left or nil
+  run.journal.meta.exit_code = code
+  run.journal.meta.ended_at = azrp.wall()
+  run.journal:save_meta()
+  local r = report_of(run, { ok = code == 0, exit_code = code, error = error_table(err or cleanup_err),
+    failed_step = failed_step })
+  write_report(run, r, opts)
+  run:emit{ type = "run", state = outcome, exit_code = code, report = r }
+  if opts.trap ~= false then azrp.host.signal(true) end
+  run.journal:close()
+  if run.raised then error(run.raised, 0) end
+  return r
+end
+
+--- start(def, client, config [, opts]) -> report | nil, err.  opts:
+-- state_dir, time_scale (the emulator's: 1 on Azure), progress =
+-- function(event), report_dir, trap (default true: SIGINT/SIGTERM stop
+-- the run cleanly).  err (nothing started) when config is refused.
+function M.start(def, client, config, opts)
+  check_def(def, 2)
+  opts = opts or {}
+  local cfg, cerr = def.check and def.check(config) or config
+  if not cfg then return nil, cerr end
+  local dir, derr = journal.state_dir(opts.state_dir)
+  if not dir then return nil, derr end
+  local run_id = journal.new_id(def.id_prefix or def.name)
+  local stem = def.base_name and def.base_name(cfg) or def.id_prefix or def.name
+  local base = stem:sub(1, 30):gsub("[^%w%-]", "-") .. "-" .. run_id:match("%-(%d+T%d+%-%x+)$")
+  local j, jerr = journal.create(dir, run_id, { workflow = def.name, config = cfg, base = base,
+    time_scale = opts.time_scale or 1, created_at = azrp.wall(), state = "running",
+    target = def.target and def.target(cfg) or nil })
+  if not j then return nil, jerr end
+  local run = runmod.new(def, client, j, opts)
+  run:emit{ type = "run", state = "started", dir = j.dir }
+  return drive(run, opts)
+end
+
+-- The workflow module a journal names.
+local function definition(meta)
+  local name = type(meta.workflow) == "string" and meta.workflow:match("^[%w_]+$")
+  local ok, def = pcall(require, "azrp.workflows." .. tostring(name))
+  if not (name and ok and type(def) == "table") then
+    return nil, runmod.error("UnknownWorkflow", "the run's workflow %s is not known to this azrp", tostring(meta.workflow))
+  end
+  return def
+end
+
+local function open_run(client, run_id, opts)
+  local dir, derr = journal.state_dir(opts.state_dir)
+  if not dir then return nil, derr end
+  local j, err = journal.open(dir, run_id)
+  if not j then return nil, err end
+  local def
+  def, err = definition(j.meta)
+  if not def then j:close(); return nil, err end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  return runmod.new(def, client, j, o)
+end
+
+--- resume(client, run_id [, opts]) -> report | nil, err: continues a run
+-- from its journal.  A run that already ended is not run again: its
+-- cleanup is retried when it left something, else its report returned.
+function M.resume(client, run_id, opts)
+  opts = opts or {}
+  local run, err = open_run(client, run_id, opts)
+  if not run then return nil, err end
+  if run.journal.dropped then run:emit{ type = "note", message = "the journal's last record was cut short and dropped" } end
+  if FINAL[run.state] and not run.journal.meta.left then
+    local r = report_of(run, { ok = run.journal.meta.exit_code == 0, exit_code = run.journal.meta.exit_code,
+      note = "the run had already ended" })
+    run.journal:close()
+    return r
+  end
+  run:emit{ type = "run", state = "resumed", dir = run.journal.dir }
+  return drive(run, opts)
+end
+
+--- cleanup(client, run_id [, opts]) -> report | nil, err: deletes what the
+-- run created and does not keep (the run is not continued).
+function M.cleanup(client, run_id, opts)
+  opts = opts or {}
+  local run, err = open_run(client, run_id, opts)
+  if not run then return nil, err end
+  if opts.trap ~= false then azrp.host.trap("INT", "TERM") end
+  if opts.all then
+    -- Cleanup of everything, kept resources included (but never a
+    -- collection: other runs' restore points live in it).
+    for _, r in ipairs(run.order) do
+      if r.kind ~= "collection" and r.keep then run:record{ type = "keep", key = r.key, keep = false } end
+    end
+  end
+  run:emit{ type = "run", state = "cleanup", dir = run.journal.dir }
+  local ok, cerr = run_cleanup(run)
+  local left = false
+  for _, r in ipairs(run:resource_list()) do
+    if r.state == "left" or r.state == "unverified" then left = true end
+  end
+  local state = FINAL[run.state] and run.state or "interrupted"
+  if ok and not left then state = "cleaned" end
+  local code = (left or not ok) and M.EXIT.cleanup or M.EXIT.ok
+  run:record{ type = "state", state = state }
+  run.state = state
+  run.journal.meta.state, run.journal.meta.left, run.journal.meta.exit_code = state, left or nil, code
+  run.journal:save_meta()
+  local r = report_of(run, { ok = code == 0, exit_code = code, error = error_table(cerr) })
+  write_report(run, r, opts)
+  if opts.trap ~= false then azrp.host.signal(true) end
+  run.journal:close()
+  return r
+end
+
+--- runs([state_dir]) -> { { run_id, workflow, state, created_at, ... } }, newest first.
+function M.runs(state_dir)
+  local dir, err = journal.state_dir(state_dir)
+  if not dir then return nil, err end
+  return journal.list(dir)
+end
+
+return M
