@@ -187,15 +187,32 @@ function Run:get_all(items)
   return out
 end
 
--- Polls a resource until its provisioning ends (a resource adopted on
--- resume may still be creating).
+-- A restore point copy's replication: the lowest completionPercent of
+-- its disk restore points (nil when it reports none).
+local function replication(body)
+  local iv = body.properties and body.properties.instanceView
+  local low
+  for _, d in ipairs(iv and iv.diskRestorePoints or {}) do
+    local p = d.replicationStatus and tonumber(d.replicationStatus.completionPercent)
+    if p and (not low or p < low) then low = p end
+  end
+  return low
+end
+
+-- Polls a resource until its provisioning ends, and a restore point copy
+-- until it has replicated: one adopted on resume may still be creating,
+-- and Azure refuses to delete or restore from one that is.
 function Run:settle(kind, id)
   local interval = math.max(0.02, self:scaled(5))
+  local params = { id = id }
+  if kind == "restore_point" then params.expand = "instanceView" end
   while true do
-    local body, err = self.client:call(kinds.get(kind).get, { id = id })
+    local body, err = self.client:call(kinds.get(kind).get, params)
     if not body then return nil, err end
     local ps = body.properties and body.properties.provisioningState
-    if ps == nil or TERMINAL[ps] then
+    local pct = kind == "restore_point" and replication(body)
+    if pct then self:emit{ type = "progress", step = self.current, id = id, percent = pct } end
+    if (ps == nil or TERMINAL[ps]) and (not pct or pct >= 100 or ps ~= "Succeeded") then
       if ps == "Failed" or ps == "Canceled" then
         return nil, azrp.error{ kind = "lro", code = "Provisioning" .. ps, status = 200,
           message = string.format("%s %s is %s", kind, id, ps), retryable = false }
@@ -272,7 +289,7 @@ function Run:create_all(specs)
     if r.adopted then
       local spec = specs[i]
       local ps = r[1].properties and r[1].properties.provisioningState
-      if ps and not TERMINAL[ps] then r[1], r[2] = self:settle(spec.kind, spec.id)
+      if (ps and not TERMINAL[ps]) or spec.kind == "restore_point" then r[1], r[2] = self:settle(spec.kind, spec.id)
       elseif ps == "Failed" then
         r[1], r[2] = nil, azrp.error{ kind = "lro", code = "ProvisioningFailed", status = 200,
           message = spec.kind .. " " .. spec.id .. " failed to provision", retryable = false }
@@ -393,6 +410,13 @@ function Run:delete_phase(phase)
       -- Not stamped by this run: someone else's, whatever the journal says.
       self:record{ type = "unverified", key = r.key, error = "not tagged " .. kinds.TAG .. "=" .. self.run_id }
     else
+      local ps = body.properties and body.properties.provisioningState
+      if ps and not TERMINAL[ps] and ps ~= "Deleting" then
+        -- Still being made (a copy replicating): Azure refuses the delete
+        -- until it ends.  A failure to settle is no reason not to try.
+        local _, serr = self:settle(r.kind, r.id)
+        if serr and serr.kind == "interrupted" then return nil, serr end
+      end
       self:record{ type = "deleting", key = r.key }
       local op, derr = self.client:begin(kinds.get(r.kind).delete, { id = r.id })
       if op then ops[#ops + 1], which[#ops + 1] = op, r

@@ -51,7 +51,7 @@ local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
 local KNOWN = { vm_id = "string", dr_location = "string", dr_resource_group = "string",
   keep_source_restore_point = "boolean", keep_copy = "boolean", health_timeout = "number",
-  health = "table", copy_timeout = "number" }
+  health = "table", copy_timeout = "number", busy_timeout = "number" }
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
@@ -159,14 +159,31 @@ end
 function steps.restore_point(ctx)
   local vm, coll = ctx.data.vm, ctx.data.source_collection
   local name = ctx:name()
-  ctx:set("rp_started_at", ctx.data.rp_started_at or azrp.wall())
-  local rp, err = ctx:create{ key = "source_restore_point", kind = "restore_point", name = name,
+  local spec = { key = "source_restore_point", kind = "restore_point", name = name,
     id = coll.id .. "/restorePoints/" .. name, keep = ctx.config.keep_source_restore_point,
     op = "RestorePoints_Create", params = { resource_group_name = vm.rg, restore_point_collection_name = coll.name,
       restore_point_name = name, body = { properties = {} } } }
+  -- Azure makes one restore point of a VM at a time: while another is
+  -- being created (another drill, a backup), wait for it.
+  local deadline = azrp.now() + ctx:scaled(ctx.config.busy_timeout or 3600)
+  local rp, err
+  while true do
+    ctx:set("rp_started_at", azrp.wall())
+    rp, err = ctx:create(spec)
+    if rp or not M.busy(err) or azrp.now() >= deadline then break end
+    ctx:emit{ type = "note", step = "restore_point", message = "another restore point of the VM is being created; waiting" }
+    local ok, serr = ctx:sleep(math.max(0.02, ctx:scaled(15)))
+    if not ok then return nil, serr end
+  end
   if not rp then return nil, err end
   ctx:set("restore_point", { id = rp.id, name = rp.name })
   return true
+end
+
+--- Is err Azure's refusal of a second concurrent restore point creation?
+function M.busy(err)
+  return type(err) == "table" and err.status == 409 and type(err.message) == "string"
+    and err.message:find("already in progress", 1, true) ~= nil
 end
 
 -- rpc-<vm>-dr in the DR region, whose source is the source collection.
@@ -235,7 +252,8 @@ function steps.restore_disks(ctx)
   end
   local specs, ids = {}, {}
   for _, d in ipairs(copy.disks) do
-    local suffix = d.lun and ("lun" .. d.lun) or "os"
+    -- The journal keeps numbers as JSON does: a LUN may come back as 0.0.
+    local suffix = d.lun and string.format("lun%d", d.lun) or "os"
     local name = ctx:name(suffix)
     local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp }, osType = d.os_type }
     if not d.lun then props.hyperVGeneration = copy.hyperv end

@@ -1,0 +1,163 @@
+-- The DR drill killed at every moment of its run (SIGKILL from inside, at
+-- its Nth progress event), then resumed or cleaned up from its journal:
+-- nothing left in rg-dr, no duplicate, the source restore point kept once.
+-- SIGTERM and SIGINT stop it cleanly with exit code 4; two drills at once
+-- do not touch each other's resources.
+local C = require "support.client"
+local I = require "support.inventory"
+local workflow = require "azrp.workflow"
+local small_seed = require "support.small_seed"
+
+local LUA = "lua5.4"
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d))
+  return d
+end
+
+-- Runs the child; -> run id, exit code, output.
+local function child(em, state_dir, n, sig)
+  local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s %d %s 2>&1; echo \"rc $?\"",
+    LUA, em.url, em.ca_file, state_dir, n, sig or "KILL"))
+  local out = p:read("*a")
+  p:close()
+  return out:match("run (%S+)"), tonumber(out:match("rc (%d+)%s*$")), out
+end
+
+local function source_rps(client)
+  return I.restore_points(client, "rg-prod", "rpc-vm-app-01")
+end
+
+-- Restore points of this run in the source collection (0 or 1, never 2).
+local function count_run_rps(client, run_id)
+  local stamp = run_id:match("^drill%-(.+)$")
+  local n = 0
+  for _, name in ipairs(source_rps(client)) do if name:find(stamp, 1, true) then n = n + 1 end end
+  return n
+end
+
+describe("a DR drill killed with SIGKILL", function()
+  local em, client, before, state_dir, events
+  setup(function()
+    em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
+    client = C.client(em)
+    state_dir = tmpdir()
+    -- A whole run first: how many progress events a drill has.
+    local run_id, rc, out = child(em, state_dir, 0)
+    assert.are.equal(0, rc, out)
+    events = tonumber(out:match("events (%d+)"))
+    assert.is_true(events > 20, out)
+    before = I.dr(em, client)
+    assert.are.equal(1, count_run_rps(client, run_id))
+  end)
+  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+
+  -- Lua 5.4 (and LuaJIT) kill at every event, the older Luas at a few:
+  -- the journal logic is the same, their runs exercise the bindings.
+  local full = _VERSION == "Lua 5.4" or jit
+  local points = {}
+  for k = 1, 60 do points[#points + 1] = k end
+  for _, k in ipairs(points) do
+    local how = (k % 2 == 1) and "resume" or "cleanup"
+    it(("at event %d, then %s"):format(k, how), function()
+      if k > events then return end
+      if not full and k % 9 ~= 3 then return end
+      local run_id, rc, out = child(em, state_dir, k, "KILL")
+      assert.is_string(run_id, out)
+      assert.are_not.equal(0, rc, out)  -- killed: no exit code of its own
+      local report, err
+      if how == "resume" then
+        report, err = workflow.resume(client, run_id, { state_dir = state_dir, time_scale = 0.002 })
+        assert.is_table(report, tostring(err))
+        assert.are.equal("succeeded", report.state, tostring(report.error and report.error.message))
+        assert.are.equal(0, report.exit_code)
+      else
+        report, err = workflow.cleanup(client, run_id, { state_dir = state_dir })
+        assert.is_table(report, tostring(err))
+        assert.are.equal(0, report.exit_code, tostring(report.error and report.error.message))
+      end
+      for _, r in ipairs(report.resources) do
+        assert.is_true(r.state == "deleted" or r.state == "kept", r.kind .. " " .. tostring(r.id) .. " " .. r.state)
+      end
+      assert.are.same(before, I.dr(em, client))
+      assert.is_true(count_run_rps(client, run_id) <= 1)
+      if how == "resume" then assert.are.equal(1, count_run_rps(client, run_id)) end
+      -- A second resume has nothing left to do and makes nothing.
+      local again = workflow.resume(client, run_id, { state_dir = state_dir })
+      assert.is_table(again)
+      assert.are.same(before, I.dr(em, client))
+    end)
+  end
+end)
+
+describe("a DR drill stopped by a signal", function()
+  local em, client, before, state_dir
+  setup(function()
+    em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
+    client = C.client(em)
+    state_dir = tmpdir()
+    before = I.dr(em, client)
+  end)
+  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+
+  for _, k in ipairs({ 4, 9, 14, 22 }) do
+    it("SIGTERM at event " .. k .. " cleans up, writes its state and exits 4", function()
+      local run_id, rc, out = child(em, state_dir, k, "TERM")
+      assert.are.equal(4, rc, out)
+      assert.are.same(before, I.dr(em, client))
+      local runs = workflow.runs(state_dir)
+      local mine
+      for _, m in ipairs(runs) do if m.run_id == run_id then mine = m end end
+      assert.are.equal("interrupted", mine.state)
+      assert.are.equal(4, mine.exit_code)
+    end)
+  end
+
+  it("SIGINT from outside, mid-copy, the same", function()
+    local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s 0 KILL 0.02 & echo $!",
+      LUA, em.url, em.ca_file, state_dir))
+    local pid = tonumber(p:read("*l"))
+    -- Wait for the copy to start (its step record in the journal).
+    local found
+    for _ = 1, 400 do
+      local h = io.popen("grep -l '\"name\":\"copy\"' " .. state_dir .. "/runs/*/journal.jsonl 2>/dev/null | xargs -r grep -L '\"state\":\"interrupted\"' | head -1")
+      found = h:read("*l"); h:close()
+      if found and found ~= "" then break end
+      os.execute("sleep 0.05")
+    end
+    os.execute("kill -INT " .. pid)
+    local out = p:read("*a")
+    p:close()
+    assert.matches("exit 4", out)
+    assert.are.same(before, I.dr(em, client))
+  end)
+end)
+
+describe("two DR drills of one VM started at once", function()
+  local em, client, state_dir
+  setup(function()
+    em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
+    client = C.client(em)
+    state_dir = tmpdir()
+  end)
+  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+
+  it("both pass, each with its own resources, and both clean up", function()
+    local before = I.dr(em, client)
+    local cmd = "env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s 0 > %s 2>&1; echo $? >> %s"
+    local a, b = os.tmpname(), os.tmpname()
+    os.execute(string.format("(" .. cmd .. ") & (" .. cmd .. ") & wait", LUA, em.url, em.ca_file, state_dir, a, a,
+      LUA, em.url, em.ca_file, state_dir, b, b))
+    local function read(f) local h = io.open(f); local s = h:read("*a"); h:close(); os.remove(f); return s end
+    local oa, ob = read(a), read(b)
+    assert.matches("exit 0", oa)
+    assert.matches("exit 0", ob)
+    local ida, idb = oa:match("run (%S+)"), ob:match("run (%S+)")
+    assert.are_not.equal(ida, idb)
+    assert.are.equal(1, count_run_rps(client, ida))
+    assert.are.equal(1, count_run_rps(client, idb))
+    assert.are.same(before, I.dr(em, client))
+  end)
+end)
