@@ -5,6 +5,15 @@ local C = require "support.client"
 local json = require "cjson.safe"
 local drill = require "azrp.workflows.dr_drill"
 local small_seed = require "support.small_seed"
+local I = require "support.inventory"
+
+local function dr_inventory(em, client) return I.dr(em, client) end
+
+local function state_dir()
+  local d = os.tmpname()
+  os.remove(d)
+  return d
+end
 
 local function opts(extra)
   local o = { vm_id = C.VM_ID, dr_location = "northeurope", dr_resource_group = "rg-dr" }
@@ -31,24 +40,6 @@ local function sha(em, id)
   local status, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
   assert.are.equal(200, status, json.encode(body))
   return body.sha256
-end
-
--- What rg-dr holds, as a sorted list of "type/name": disks, VMs and NICs.
-local function dr_inventory(em, client)
-  local out = {}
-  for _, op in ipairs({ "Disks_ListByResourceGroup", "VirtualMachines_List" }) do
-    local items, err = client:list(op, { resource_group_name = "rg-dr" })
-    assert.is_table(items, tostring(err))
-    for _, it in ipairs(items) do out[#out + 1] = it.type .. "/" .. it.name end
-  end
-  -- The registry has no NIC list operation: ARM's path, raw.
-  local res, err = client:request{ method = "GET", auth = true, url = em.url .. "/subscriptions/" .. C.SUB
-    .. "/resourceGroups/rg-dr/providers/Microsoft.Network/networkInterfaces?api-version=2024-05-01" }:wait()
-  assert.is_table(res, tostring(err))
-  assert.are.equal(200, res.status, res.body)
-  for _, it in ipairs(json.decode(res.body).value) do out[#out + 1] = it.type .. "/" .. it.name end
-  table.sort(out)
-  return out
 end
 
 local function assert_steps_ok(report)
@@ -87,11 +78,14 @@ describe("the DR drill", function()
     local before = dr_inventory(em, client)
 
     local checked = 0
-    local report, err = drill.run(client, opts{ drill_id = "spec1", progress = function(step, info)
-      if step ~= "health" or info.state ~= "done" then return end
+    local report, err = drill.run(client, opts(), { state_dir = state_dir(), time_scale = 0.002, progress = function(e)
+      if e.type ~= "step" or e.name ~= "health" or e.state ~= "done" then return end
       -- The test VM is up and its disks still exist: compare bytes now.
-      for _, r in ipairs(info.report.resources_created) do
-        if r.kind == "disk" then
+      local stem = "vm-app-01-" .. e.run_id:match("^drill%-(.+)$")
+      for _, r in ipairs(assert(client:list("Disks_ListByResourceGroup", { resource_group_name = "rg-dr" }))) do
+        local which = r.name:sub(1, #stem) == stem and r.name:sub(#stem + 2)
+        if which then
+          r.lun = tonumber(which:match("^lun(%d+)$"))
           assert.are.equal(want[r.lun or "os"], sha(em, r.id), r.name)
           checked = checked + 1
           if r.lun == 0 then
@@ -107,19 +101,28 @@ describe("the DR drill", function()
     assert.is_true(report.ok)
     assert_steps_ok(report)
     assert.are.equal(3, checked)
-    assert.are.equal("spec1", report.drill_id)
-    assert.matches("/restorePoints/drill%-spec1$", report.restore_point_id)
-    assert.matches("rg%-dr/.*/rpc%-vm%-app%-01%-dr/restorePoints/drill%-spec1$", report.copy_id)
-    assert.is_true(report.rpo_seconds >= 0)
-    assert.is_true(report.rto_seconds > 0)
-    assert.is_true(report.cleanup.ok)
-    assert.are.same({}, report.cleanup.leftovers)
-    assert.are.equal(8, #report.resources_created)  -- copy, 3 disks, NSG, vnet, NIC, VM
-    for _, r in ipairs(report.resources_created) do assert.is_true(r.deleted, r.id) end
+    assert.matches("^drill%-%d+T%d+%-%x%x%x%x%x%x$", report.run_id)
+    assert.are.equal(0, report.exit_code)
+    assert.is_true(report.figures.rpo_seconds >= 0)
+    assert.is_true(report.figures.rto_seconds > 0)
+    -- Azure seconds are wall seconds over the emulator's time scale.
+    assert.is_true(math.abs(report.figures.rto_seconds - report.figures.rto_wall_seconds / 0.002) < 1)
+    local by_state, copy_id, rp_id = {}, nil, nil
+    for _, r in ipairs(report.resources) do
+      by_state[r.state] = (by_state[r.state] or 0) + 1
+      if r.kind == "restore_point" and r.step == "copy" then copy_id = r.id end
+      if r.kind == "restore_point" and r.step == "restore_point" then rp_id = r.id end
+    end
+    -- copy, 3 disks, NSG, vnet, NIC, VM deleted; the source restore point kept
+    -- (and the two collections, when this run made them).
+    assert.are.equal(8, by_state.deleted)
+    assert.is_nil(by_state.left)
+    assert.is_nil(by_state.unverified)
     assert.are.same(before, dr_inventory(em, client))
-    local gone, gerr = client:call("RestorePoints_Get", { id = report.copy_id })
+    local gone, gerr = client:call("RestorePoints_Get", { id = copy_id })
     assert.is_nil(gone)
     assert.are.equal(404, gerr.status)
+    assert.is_table(client:call("RestorePoints_Get", { id = rp_id }))
   end)
 end)
 
@@ -131,12 +134,28 @@ describe("a DR drill whose test VM fails to provision", function()
   end)
   teardown(function() client:close(); em.stop() end)
 
+  it("refuses a bad config naming the field, before any request", function()
+    local n0 = C.counters(em)
+    local r, err = drill.run(client, { vm_id = "not-an-id", dr_location = "northeurope", dr_resource_group = "rg-dr" },
+      { state_dir = state_dir() })
+    assert.is_nil(r)
+    assert.are.equal("vm_id", err.target)
+    assert.matches("vm_id", err.message)
+    r, err = drill.run(client, opts{ dr_locaton = "x" }, { state_dir = state_dir() })
+    assert.is_nil(r)
+    assert.matches("dr_locaton: unknown setting %(did you mean dr_location%?%)", err.message)
+    -- Nothing reached the emulator but the counters request itself.
+    assert.are.equal(n0.total + 1, C.counters(em).total)
+  end)
+
   it("names the failing step and still cleans up everything", function()
     local before = dr_inventory(em, client)
-    local report, err, partial = drill.run(client, opts{ drill_id = "spec2" })
+    local report, err, partial = drill.run(client, opts(), { state_dir = state_dir(), time_scale = 0.002 })
     assert.is_nil(report)
     assert.are.equal("lro", err.kind)
     assert.is_false(partial.ok)
+    assert.are.equal(1, partial.exit_code)
+    assert.are.equal("failed", partial.state)
     assert.are.equal("create_vm", partial.failed_step)
     local by_name = {}
     for _, s in ipairs(partial.steps) do by_name[s.name] = s end
@@ -144,8 +163,9 @@ describe("a DR drill whose test VM fails to provision", function()
     assert.is_string(by_name.create_vm.error)
     assert.is_nil(by_name.health)               -- not attempted after the failure
     assert.is_true(by_name.cleanup.ok)
-    assert.is_true(partial.cleanup.ok)
-    assert.are.same({}, partial.cleanup.leftovers)
+    for _, r in ipairs(partial.resources) do
+      assert.is_true(r.state == "deleted" or r.state == "kept", r.id .. " " .. r.state)
+    end
     assert.are.same(before, dr_inventory(em, client))
   end)
 end)

@@ -172,7 +172,8 @@ end
 function M.start(def, client, config, opts)
   check_def(def, 2)
   opts = opts or {}
-  local cfg, cerr = def.check and def.check(config) or config
+  local cfg, cerr = config, nil
+  if def.check then cfg, cerr = def.check(config) end
   if not cfg then return nil, cerr end
   local dir, derr = journal.state_dir(opts.state_dir)
   if not dir then return nil, derr end
