@@ -12,7 +12,7 @@ local suggest = require "azrp.suggest"
 local M = {}
 
 M.GLOBALS = {
-  { "subscription", metavar = "ID", help = "subscription id (default: AZURE_SUBSCRIPTION_ID, the emulator's, or the Azure CLI's default)" },
+  { "subscription", metavar = "ID", param = "subscription_id", help = "subscription id (default: AZURE_SUBSCRIPTION_ID, the emulator's, or the Azure CLI's default)" },
   { "emulator", metavar = "READY_FILE", help = "talk to a running azrp emulator (its --ready-file; or set AZRP_EMULATOR)" },
   { "output", short = "o", choices = { "json", "table", "tsv" }, default = "json", metavar = "FORMAT",
     help = "output format" },
@@ -169,12 +169,14 @@ local function help_of(e)
   return s
 end
 
-local function block(out, title, entries)
+local function width_of(entries, width)
+  for _, e in ipairs(entries) do width = math.max(width, #usage_of(e)) end
+  return math.min(width, 34)
+end
+
+local function block(out, title, entries, width)
   if #entries == 0 then return end
   out[#out + 1] = title
-  local width = 0
-  for _, e in ipairs(entries) do width = math.max(width, #usage_of(e)) end
-  width = math.min(width, 34)
   for _, e in ipairs(entries) do
     local u = usage_of(e)
     if #u > width then
@@ -190,10 +192,12 @@ end
 -- globals (true), the global options follow under their own heading.
 function M.describe(spec, globals)
   local out = {}
-  block(out, "Options:", spec)
+  local width = width_of(spec, 0)
+  if globals then width = width_of(M.GLOBALS, width) end
+  block(out, "Options:", spec, width)
   if globals then
     if #out > 0 then out[#out + 1] = "" end
-    block(out, "Global options:", M.GLOBALS)
+    block(out, "Global options:", M.GLOBALS, width)
   end
   return table.concat(out, "\n") .. "\n"
 end
