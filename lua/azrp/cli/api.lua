@@ -20,8 +20,8 @@ local new_error = azrp.error or azrp.core.error
 
 function M.new(client, info, opts)
   opts = opts or {}
-  return setmetatable({ client = client, info = info or {}, verbose = opts.verbose, out = opts.log or io.stderr },
-    Api)
+  return setmetatable({ client = client, info = info or {}, verbose = opts.verbose, out = opts.log or io.stderr,
+    started = setmetatable({}, { __mode = "k" }) }, Api)
 end
 
 function Api:log(fmt, ...)
@@ -57,15 +57,23 @@ function Api:begin(id, params)
   self:log("%s %s", id, describe(params))
   local op, err = self.client:begin(id, params)
   if not op then self:log("%s refused before sending: %s", id, tostring(err)) end
-  if op then self.started = self.started or {}; self.started[op] = now() end
+  if op then self.started[op] = now() end
   return op, err
 end
 
 --- finish(op [, wait_opts]) -> result | nil, err: waits for op and logs how it ended.
 function Api:finish(op, wait_opts)
-  local t0 = self.started and self.started[op] or now()
-  local res, err = op:wait(wait_opts)
+  local t0 = self.started[op] or now()
   local id = op:info().operation
+  -- A copy reports its replication as it grows.
+  if self.verbose and not (type(wait_opts) == "table" and wait_opts.progress) then
+    local last
+    wait_opts = { timeout = type(wait_opts) == "table" and wait_opts.timeout or tonumber(wait_opts),
+      progress = function(pct)
+        if pct ~= last then last = pct; self:log("%s replication %d %%", id, pct) end
+      end }
+  end
+  local res, err = op:wait(wait_opts)
   if res ~= nil then self:log("%s succeeded in %s", id, outcome(op, nil, now() - t0))
   else self:log("%s failed in %s: %s", id, outcome(op, err, now() - t0), err and err.code or "?") end
   return res, err
@@ -75,12 +83,6 @@ end
 function Api:call(id, params, wait_opts)
   local op, err = self:begin(id, params)
   if not op then return nil, err end
-  if self.verbose and not (wait_opts and wait_opts.progress) then
-    local last
-    wait_opts = { timeout = wait_opts and wait_opts.timeout, progress = function(pct)
-      if pct ~= last then last = pct; self:log("%s replication %d %%", id, pct) end
-    end }
-  end
   return self:finish(op, wait_opts)
 end
 
@@ -112,7 +114,7 @@ function Api:accepted(op, timeout)
     local res, err = op:result()
     if res == nil then return nil, err end
   end
-  local t0 = self.started and self.started[op] or now()
+  local t0 = self.started[op] or now()
   self:log("%s accepted in %s; not waiting for it to finish (--no-wait)", op:info().operation,
     outcome(op, nil, now() - t0))
   return true

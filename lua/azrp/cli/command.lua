@@ -190,7 +190,7 @@ function M.action(def)
       return EXIT.usage
     end
     local api = require("azrp.cli.api").new(client, info, { verbose = opts.verbose, log = env.stderr })
-    api:log("%s against %s%s, subscription %s (from %s), %s", full, info.endpoint,
+    api:log("%s against %s%s, subscription %s (from %s), %s", def.name, info.endpoint,
       info.emulator and (" (emulator, time scale " .. tostring(info.time_scale) .. ")") or "",
       info.subscription, info.subscription_from, info.credential)
     local ok, value, err, code = pcall(def.run, api, opts, env, pos)

@@ -11,10 +11,10 @@ local NAME = { "name", short = "n", required = true, metavar = "NAME", param = "
 
 local COLUMNS = {
   { "Name", "name" },
-  { "SourceDisk", function(d) return O.name_of(d.properties and d.properties.sourceResourceId) end },
-  { "DiskSizeGB", "properties.sourceMetadata.diskSizeGB" },
+  { "Source", function(d) return O.name_of(d.properties and d.properties.sourceResourceId) end },
   { "OsType", "properties.osType" },
   { "ReplicationState", "properties.replicationState" },
+  { "CompletionPercent", "properties.completionPercent" },
 }
 
 local function params(opts, with_name)
