@@ -466,6 +466,31 @@ describe("the azrp command", function()
         assert.matches("(from the Azure CLI's default)", r.err, 1, true)
       end)
 
+      it("exits 4 when interrupted by SIGINT", function()
+        local coll = "rpc-int-" .. tag
+        local before = requests()
+        local pidfile, codefile = scratch("pid-" .. tag), scratch("code-" .. tag)
+        -- A wait that never ends on its own (it would give up after 60 s, exit 1).
+        os.execute(string.format("(env -u LD_PRELOAD AZRP_EMULATOR=%s HOME=%s %s bin/azrp rp wait -g rg-prod" ..
+          " --collection-name %s -n rp-1 --custom properties.provisioningState=Never --interval 0.05 --timeout 60" ..
+          " >/dev/null 2>%s & echo $! >%s; wait $!; echo $? >%s) &", q(em.dir .. "/ready.json"), q(scratch("home")),
+          lua, coll, q(scratch("int-err-" .. tag)), q(pidfile), q(codefile)))
+        -- SIGINT once it is polling (so once Lua's handler is in place).
+        local gets
+        repeat
+          os.execute("sleep 0.05")
+          gets = requests() - before
+        until gets >= 2
+        assert(os.execute("kill -INT " .. slurp(pidfile):match("%d+")))
+        local code
+        repeat
+          os.execute("sleep 0.05")
+          code = slurp(codefile):match("%d+")
+        until code
+        assert.are.equal("4", code)
+        assert.are.equal("azrp: interrupted\n", slurp(scratch("int-err-" .. tag)))
+      end)
+
       it("without --emulator, uses Azure's endpoint and the default credential chain", function()
         local r = ok(azrp({ "collection", "--help" }, { AZRP_EMULATOR = false }))
         assert.matches("list-all", r.out, 1, true)
