@@ -3,8 +3,8 @@
 --   lua5.4 workflows/dr_drill.lua --ready-file F --vm ID --dr-location northeurope
 --          --dr-resource-group rg-dr [--drill-id ID] [--keep] [--json]
 --
--- --ready-file is the emulator's ({"url","ca_file","tenant","subscription"});
--- the client authenticates with the emulator's demo app.  Steps print as
+-- --ready-file is the emulator's ({"url","ca_file","tenant","subscription",
+-- "client_id","client_secret"}); the client authenticates as the app it names.  Steps print as
 -- they finish; the report follows (JSON on stdout with --json, the steps
 -- then going to stderr).  Exit status 0 when the drill passed, 1 otherwise.
 
@@ -16,9 +16,6 @@ package.cpath = root .. (jit and "/build/jit/?.so;" or "/build/5.4/?.so;") .. pa
 local json = require "cjson.safe"
 local azrp = require "azrp"
 local drill = require "azrp.workflows.dr_drill"
-
-local CLIENT_ID = "22222222-2222-4222-8222-222222222222"
-local CLIENT_SECRET = "azrp-emulator-secret"
 
 local USAGE = "usage: dr_drill.lua --ready-file F --vm ID --dr-location LOC --dr-resource-group RG"
   .. " [--drill-id ID] [--keep] [--json]"
@@ -61,13 +58,16 @@ local function read_ready(path)
   local ready = json.decode(f:read("*a"))
   f:close()
   if type(ready) ~= "table" or not ready.url then die("the ready file " .. path .. " is not an emulator's") end
+  if type(ready.client_id) ~= "string" or type(ready.client_secret) ~= "string" then
+    die("the ready file " .. path .. " names no client_id and client_secret (an older emulator: restart it)")
+  end
   return ready
 end
 
 local function make_client(ready)
   return azrp.client{ endpoint = ready.url, ca_file = ready.ca_file, subscription_id = ready.subscription,
     credential = azrp.credentials.client_secret{ tenant_id = ready.tenant, authority_host = ready.url,
-      client_id = CLIENT_ID, client_secret = CLIENT_SECRET },
+      client_id = ready.client_id, client_secret = ready.client_secret },
     poll = { default = 1 } }
 end
 

@@ -18,7 +18,8 @@ usage: azrp emulator [options]
   --state FILE         load the model (resources and disk bytes) from FILE if it exists,
                        and save it there on SIGTERM/SIGINT and on POST /_emulator/state/save
   --state-dir DIR      where the CA (ca.pem, ca.key) is kept (default ~/.cache/azrp-emulator)
-  --ready-file FILE    write {"url":..., "ca_file":...} there once listening
+  --ready-file FILE    write {"url", "ca_file", "tenant", "subscription", "client_id",
+                       "client_secret", "time_scale"} there (mode 0600) once listening
   --log FILE           append the request log as JSON lines ("-" = stderr)
   --page-size N        items per page of list operations (default 50)
   -h, --help           this text
@@ -101,6 +102,29 @@ local function default_state_dir()
   return base .. "/azrp-emulator"
 end
 
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Writes text to path with mode 0600 (it holds a secret), through a
+-- temporary file renamed into place so that a reader never sees half of
+-- it.  The file is created empty under umask 077 before the secret is
+-- written: no moment when it is readable by others.
+local function write_private(path, text)
+  local tmp = path .. ".tmp"
+  os.remove(tmp)
+  local made = os.execute("umask 077 && : > " .. shell_quote(tmp))
+  if made ~= true and made ~= 0 then return nil, "cannot create " .. tmp end
+  local f, err = io.open(tmp, "w")
+  if not f then return nil, err end
+  local ok, werr = f:write(text)
+  f:close()
+  if not ok then os.remove(tmp); return nil, werr end
+  local moved, merr = os.rename(tmp, path)
+  if not moved then os.remove(tmp); return nil, merr end
+  return true
+end
+
 local function fail(msg)
   io.stderr:write("azrp emulator: ", msg, "\n")
   return 2
@@ -159,16 +183,21 @@ function M.run(argv)
   end
   local host = o.host:find(":", 1, true) and ("[" .. o.host .. "]") or o.host
   local url = string.format("%s://%s:%d", o.tls and "https" or "http", host, port)
+  -- The ready file is how clients find the emulator, and it names the
+  -- seeded app whose secret the emulator accepts, so that nothing else
+  -- needs to carry that secret.
+  local demo_app
+  for _, a in ipairs(app.seed.apps or {}) do
+    if a.secret then demo_app = a; break end
+  end
   local ready = { url = url, ca_file = ca_file,
     http_url = plain_port and string.format("http://%s:%d", host, plain_port) or nil,
-    tenant = app.seed.tenants[1].id, subscription = app.seed.subscriptions[1].id }
+    tenant = app.seed.tenants[1].id, subscription = app.seed.subscriptions[1].id,
+    client_id = demo_app and demo_app.client_id, client_secret = demo_app and demo_app.secret,
+    time_scale = o.time_scale }
   if o.ready_file then
-    local tmp = o.ready_file .. ".tmp"
-    local f, ferr = io.open(tmp, "w")
-    if not f then return fail("--ready-file: " .. tostring(ferr)) end
-    f:write(json.encode(ready), "\n")
-    f:close()
-    os.rename(tmp, o.ready_file)
+    local ok, werr = write_private(o.ready_file, json.encode(ready) .. "\n")
+    if not ok then return fail("--ready-file: " .. tostring(werr)) end
   end
   io.stdout:write(string.format("azrp emulator ready url=%s ca_file=%s%s\n", url, ca_file or "-",
     plain_port and (" http_url=" .. ready.http_url) or ""))
