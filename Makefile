@@ -25,7 +25,7 @@ BUILD         ?= build
 # Debian packages the project needs, by what needs them.
 PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
                 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev \
-                libcurl4-openssl-dev libssl-dev lua-cjson luarocks gcc make pkg-config
+                libcurl4-openssl-dev libssl-dev lua-cjson lua-filesystem luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 # lua5.1-5.3 run the client-5.x busted runs (Debian's lua-busted, lua-cjson
 # and lua-socket are packaged for every Lua).

@@ -10,6 +10,7 @@ description = {
 dependencies = {
   "lua >= 5.1",
   "lua-cjson",
+  "luafilesystem",
 }
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
@@ -34,6 +35,11 @@ build = {
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
+    -- The workflow runner: steps, journal, resources, cleanup.
+    ["azrp.workflow"] = "lua/azrp/workflow/init.lua",
+    ["azrp.workflow.journal"] = "lua/azrp/workflow/journal.lua",
+    ["azrp.workflow.kinds"] = "lua/azrp/workflow/kinds.lua",
+    ["azrp.workflow.run"] = "lua/azrp/workflow/run.lua",
     -- The azrp command (bin/azrp).
     ["azrp.cli"] = "lua/azrp/cli/init.lua",
     ["azrp.cli.api"] = "lua/azrp/cli/api.lua",
@@ -46,6 +52,12 @@ build = {
     ["azrp.cli.options"] = "lua/azrp/cli/options.lua",
     ["azrp.cli.output"] = "lua/azrp/cli/output.lua",
     ["azrp.cli.rp"] = "lua/azrp/cli/rp.lua",
+    ["azrp.cli.drill"] = "lua/azrp/cli/drill.lua",
+    ["azrp.cli.resume"] = "lua/azrp/cli/resume.lua",
+    ["azrp.cli.cleanup"] = "lua/azrp/cli/cleanup.lua",
+    ["azrp.cli.runs"] = "lua/azrp/cli/runs.lua",
+    ["azrp.cli.progress"] = "lua/azrp/cli/progress.lua",
+    ["azrp.cli.run_common"] = "lua/azrp/cli/run_common.lua",
     ["azrp.loop.cqueues"] = "lua/azrp/loop/cqueues.lua",
     ["azrp.loop.luv"] = "lua/azrp/loop/luv.lua",
     ["azrp.credentials"] = "lua/azrp/credentials/init.lua",

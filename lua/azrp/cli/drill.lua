@@ -1,0 +1,68 @@
+--- azrp drill: a DR drill of a VM, journalled, resumable, with a report.
+--
+--   azrp drill --vm ID --dr-location LOC --dr-resource-group RG [--plan]
+--   azrp drill CONFIG.json            (the same settings as a JSON object)
+local json = require "cjson.safe"
+local azrp = require "azrp"
+local command = require "azrp.cli.command"
+local common = require "azrp.cli.run_common"
+local progress = require "azrp.cli.progress"
+local workflow = require "azrp.workflow"
+local drill = require "azrp.workflows.dr_drill"
+
+local function invalid(field, msg)
+  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field, message = msg }
+end
+
+-- The config: CONFIG's JSON object, then the options over it.
+local function config(opts, pos)
+  local cfg = {}
+  if pos[1] then
+    local f, err = io.open(pos[1], "rb")
+    if not f then return nil, invalid("CONFIG", "cannot read " .. pos[1] .. ": " .. tostring(err)) end
+    local text = f:read("*a")
+    f:close()
+    local v, jerr = json.decode(text)
+    if type(v) ~= "table" then return nil, invalid("CONFIG", pos[1] .. " is not a JSON object: " .. tostring(jerr)) end
+    for k, x in pairs(v) do cfg[k] = x end
+  end
+  if opts.vm then cfg.vm_id = opts.vm end
+  if opts.dr_location then cfg.dr_location = opts.dr_location end
+  if opts.dr_resource_group then cfg.dr_resource_group = opts.dr_resource_group end
+  if opts.keep_copy then cfg.keep_copy = true end
+  if opts.no_keep_restore_point then cfg.keep_source_restore_point = false end
+  if opts.health_timeout then cfg.health_timeout = opts.health_timeout end
+  return drill.check(cfg)
+end
+
+return command.action{
+  name = "drill",
+  summary = "run a DR drill of a VM: restore point, copy to the DR region, restore, boot, check, clean up",
+  description = "The run is journalled in the state folder: after a crash, 'azrp resume RUN' continues it and\n"
+    .. "'azrp cleanup RUN' deletes what it made.  SIGINT/SIGTERM stop it cleanly (exit 4).",
+  positionals = true,
+  options = common.options{
+    { "vm", metavar = "ID", help = "the VM's resource id" },
+    { "dr-location", metavar = "REGION", help = "the DR region (e.g. northeurope)" },
+    { "dr-resource-group", metavar = "RG", help = "the resource group the drill works in" },
+    { "keep-copy", flag = true, help = "keep the restore point copied to the DR region" },
+    { "no-keep-restore-point", flag = true, help = "delete the source restore point at the end too" },
+    { "health-timeout", number = true, metavar = "SECONDS", help = "how long the test VM gets to be healthy (default 600)" },
+    { "plan", flag = true, help = "print what the drill would create, create nothing" },
+  },
+  examples = { "azrp drill --vm /subscriptions/S/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-app-01 \\",
+    "  --dr-location northeurope --dr-resource-group rg-dr" },
+  columns = function(opts) return opts.plan and { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, { "Keep", "keep" } } or common.COLUMNS end,
+  run = function(api, opts, env, pos)
+    local cfg, err = config(opts, pos)
+    if not cfg then return nil, err end
+    if opts.plan then return drill.plan(api.client, cfg) end
+    local ropts, derr = common.run_opts(opts, env, api.info, progress.printer(env, opts))
+    if not ropts then return nil, derr end
+    local report
+    report, err = workflow.start(drill, api.client, cfg, ropts)
+    if not report then return nil, err end
+    if opts.json then return command.NOTHING, nil, report.exit_code end
+    return common.result(report, opts), nil, report.exit_code
+  end,
+}

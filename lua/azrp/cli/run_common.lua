@@ -1,0 +1,43 @@
+--- What the workflow commands (drill, resume, cleanup) share: the state
+-- folder, the options every one of them takes, and the report they print.
+local journal = require "azrp.workflow.journal"
+
+local M = {}
+
+M.OPTIONS = {
+  { "state-dir", metavar = "DIR", help = "where runs are journalled (default $XDG_STATE_HOME/azrp or ~/.local/state/azrp)" },
+  { "json", flag = true, help = "print every progress event as a JSON line on stdout" },
+  { "report", metavar = "DIR", help = "also write report.json, report.md and timeline.svg there" },
+}
+
+--- options(extra) -> extra's entries followed by M.OPTIONS
+function M.options(extra)
+  local out = {}
+  for _, e in ipairs(extra or {}) do out[#out + 1] = e end
+  for _, e in ipairs(M.OPTIONS) do out[#out + 1] = e end
+  return out
+end
+
+--- state_dir(opts, env) -> dir | nil, err
+function M.state_dir(opts, env)
+  return journal.state_dir(opts.state_dir, env.getenv)
+end
+
+--- The run's options for azrp.workflow from the command's.
+function M.run_opts(opts, env, info, progress)
+  local dir, err = M.state_dir(opts, env)
+  if not dir then return nil, err end
+  return { state_dir = dir, time_scale = info and info.time_scale or 1, report_dir = opts.report,
+    progress = progress }
+end
+
+--- What the command prints at the end: the report, without its steps'
+-- substeps in table form.
+M.COLUMNS = { { "Kind", "kind" }, { "Name", "name" }, { "State", "state" }, { "Step", "step" } }
+
+function M.result(report, opts)
+  if opts.output == "table" or opts.output == "tsv" then return require("azrp.cli.output").list(report.resources) end
+  return report
+end
+
+return M
