@@ -63,6 +63,10 @@ describe("rockspec", function()
       assert.matches("azrp", out, 1, true)
       assert.is_nil(out:find("attempt to call", 1, true))
       assert.is_nil(out:find("undefined symbol", 1, true))
+      -- The one-off commands are installed too (azrp.cli and its modules).
+      out = sh(env .. tree .. "/bin/azrp rp create --help")
+      assert.matches("usage: azrp rp create [options]", out, 1, true)
+      assert.matches("rc=0", out, 1, true)
       sh("rm -rf " .. tmp)
     end)
   end

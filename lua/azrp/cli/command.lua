@@ -193,7 +193,12 @@ function M.action(def)
     api:log("%s against %s%s, subscription %s (from %s), %s", def.name, info.endpoint,
       info.emulator and (" (emulator, time scale " .. tostring(info.time_scale) .. ")") or "",
       info.subscription, info.subscription_from, info.credential)
-    local ok, value, err, code = pcall(def.run, api, opts, env, pos)
+    -- The client is closed however run ends; a raise goes on to cli.main
+    -- (SIGINT's "interrupted!", or a bug: with the traceback from here).
+    local ok, value, err, code = xpcall(function() return def.run(api, opts, env, pos) end, function(e)
+      if tostring(e):find("interrupted!", 1, true) then return e end
+      return { traceback = debug.traceback(tostring(e), 2) }
+    end)
     client:close()
     if not ok then error(value, 0) end
     if value == nil then

@@ -68,6 +68,7 @@ function M.main(argv, env)
   local list = {}
   for i = 1, #argv do list[i] = argv[i] end
   local ok, code = xpcall(function() return dispatch(list, env) end, function(e)
+    if type(e) == "table" and e.traceback then return e.traceback end
     if tostring(e):find("interrupted!", 1, true) then return { interrupted = true } end
     return debug.traceback(tostring(e), 2)
   end)
