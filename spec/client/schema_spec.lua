@@ -7,7 +7,7 @@ local C = require "support.client"
 local azrp = require "azrp"
 local validate = require "azrp.validate"
 local schema = require "azrp.schema"
-local suggest = require "azrp.suggest"
+local core = require "azrp.core"
 
 local RPC = "rpc-schema"
 
@@ -52,16 +52,32 @@ describe("the generated schema", function()
     for id in pairs(schema) do assert.is_true(known[id], id) end
   end)
 
-  it("suggests by case or by up to two edits, never a far word", function()
-    assert.are.equal("sourceRestorePoint", suggest.closest("sourceRestorPoint", { "excludeDisks", "sourceRestorePoint" }))
-    assert.are.equal("sourceRestorePoint", suggest.closest("SourceRestorePoint", { "sourceRestorePoint" }))
-    assert.are.equal("location", suggest.closest("loaction", { "location", "tags" }))   -- a transposition
-    assert.are.equal("tags", suggest.closest("tgas", { "location", "tags" }))
-    assert.is_nil(suggest.closest("zzz", { "location", "tags" }))
-    assert.is_nil(suggest.closest("ab", { "id" }))
-    assert.are.equal(1, suggest.distance("ab", "ba"))
-    assert.are.equal(3, suggest.distance("kitten", "sitting"))
+  it("suggests by case or by up to two edits, never a far word (core.suggest, one for every caller)", function()
+    assert.are.equal("sourceRestorePoint", core.suggest("sourceRestorPoint", { "excludeDisks", "sourceRestorePoint" }))
+    assert.are.equal("sourceRestorePoint", core.suggest("SourceRestorePoint", { "sourceRestorePoint" }))
+    assert.are.equal("location", core.suggest("loaction", { "location", "tags" }))   -- a transposition is one edit
+    assert.are.equal("tags", core.suggest("tgas", { "location", "tags" }))
+    assert.are.equal("ab", core.suggest("ba", { "ab" }))
+    assert.is_nil(core.suggest("zzz", { "location", "tags" }))
+    assert.is_nil(core.suggest("ab", { "id" }))                -- two edits on a short word: too far
+    assert.is_nil(core.suggest("kitten", { "sitting" }))        -- three edits
+    assert.are.equal("vm_name", core.suggest("vm_nmae", { "vm_name", "vmname2" }))
+    -- a case-only difference beats a closer-looking word; ties go to byte order, not the table's
+    assert.are.equal("Tags", core.suggest("tags", { "tag", "Tags" }))
+    assert.are.equal("abcd", core.suggest("abce", { "abcf", "abcd" }))
+    assert.are.equal("abcd", core.suggest("abce", { "abcd", "abcf" }))
+    -- no candidates, a NUL in the word or a candidate, a word too long to compare
+    assert.is_nil(core.suggest("tags", {}))
+    assert.is_nil(core.suggest("tags\0", { "tags" }))
+    assert.are.equal("tags", core.suggest("tagz", { "tag\0s", "tags" }))
+    assert.is_nil(core.suggest(("a"):rep(200), { ("a"):rep(199) }))
+    -- programmer mistakes raise
+    assert.has_error(function() core.suggest("x", { 1 }) end)
+    assert.has_error(function() core.suggest("x") end)
+    assert.has_error(function() core.suggest(nil, {}) end)
+    assert.is_nil(package.searchpath("azrp.suggest", package.path), "one did-you-mean, in the core")
   end)
+
 end)
 
 describe("bodies and $expand checked before sending", function()
@@ -113,6 +129,28 @@ describe("bodies and $expand checked before sending", function()
 
     local n, ops = sent(em)
     assert.are.equal(0, n, "requests sent: " .. ops)
+  end)
+
+  it("gives parameter names and body keys the same suggestion", function()
+    local c = client
+    -- a parameter name (src/request.c) ...
+    local ok, msg = pcall(c.begin, c, "Disks_Get", { resource_group_name = C.RG, disk_name = "d", dsik_name = "x" })
+    assert.is_false(ok)
+    assert.matches("unknown parameter 'dsik_name' (did you mean 'disk_name'?)", msg, 1, true)
+    ok, msg = pcall(c.begin, c, "Disks_Get", { resource_group_name = C.RG, disk_name = "d", DISK_NAME = "x" })
+    assert.matches("unknown parameter 'DISK_NAME' (did you mean 'disk_name'?)", msg, 1, true)
+    ok, msg = pcall(c.begin, c, "Disks_Get", { resource_group_name = C.RG, disk_name = "d", diskNmae = "x" })
+    assert.matches("unknown parameter 'diskNmae' (did you mean 'disk_name'?)", msg, 1, true)
+    ok, msg = pcall(c.begin, c, "Disks_Get", { resource_group_name = C.RG, disk_name = "d", ib = "x" })
+    assert.matches("unknown parameter 'ib' (did you mean 'id'?)", msg, 1, true)
+    ok, msg = pcall(c.begin, c, "Disks_Get", { resource_group_name = C.RG, disk_name = "d", xy = "x" })
+    assert.matches("unknown parameter 'xy'$", msg)
+    -- ... and a body key (lua/azrp/validate.lua) agree with core.suggest
+    local vok, err = validate.check("Disks_CreateOrUpdate", { body = { locaiton = "x" } })
+    assert.is_nil(vok)
+    assert.matches("(did you mean 'location'?)", err.message, 1, true)
+    assert.are.equal("location", core.suggest("locaiton", { "location", "tags", "sku" }))
+    assert.are.equal(0, (sent(em)))
   end)
 
   it("refuses a known container of the wrong type, naming its path", function()
