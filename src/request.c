@@ -46,6 +46,7 @@ typedef struct begin_ctx {
   char qbuf[256];                 /* the registry's query names, split in place */
   int nq;
   int body;                       /* stack index of the JSON body; 0 when none */
+  int copy;                       /* the body has properties.sourceRestorePoint */
   const char *target;             /* the field at fault, with msg */
   char msg[512];
 } begin_ctx;
@@ -347,11 +348,28 @@ static int read_query (begin_ctx *b) {
   return 0;
 }
 
-/* The body as JSON text, left on the stack at b->body. */
+/* 1 when the table at idx has properties.sourceRestorePoint (a copy). */
+static int is_copy (lua_State *L, int idx) {
+  int copy = 0;
+  if (lua_getfield(L, idx, "properties") == LUA_TTABLE) {
+    copy = lua_getfield(L, -1, "sourceRestorePoint") != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return copy;
+}
+
+/*
+** The body as JSON text, left on the stack at b->body, and whether it
+** asks for a copy.  params.body is read once: what is sent and what
+** decides the wait for replication are the same value, whatever a
+** params table with an __index does.
+*/
 static void read_body (begin_ctx *b) {
   lua_State *L = b->L;
   const azrp_opdef *d = b->d;
   b->body = 0;
+  b->copy = 0;
   if (b->params) {
     lua_getfield(L, b->params, "body");
     if (lua_isnil(L, -1)) lua_pop(L, 1);
@@ -359,6 +377,7 @@ static void read_body (begin_ctx *b) {
       int top = lua_gettop(L);
       if (d->body == AZRP_BODY_NONE) luaL_error(L, "%s takes no body", d->id);
       if (lua_type(L, top) == LUA_TTABLE) {
+        b->copy = is_copy(L, top);
         if (azrp_json_encode(L, top) == 2)
           luaL_error(L, "%s: body cannot be encoded as JSON: %s", d->id, lua_tostring(L, -1));
         lua_replace(L, top);
@@ -388,30 +407,18 @@ static double read_timeout (begin_ctx *b) {
 }
 
 /*
-** A copy (a body with properties.sourceRestorePoint) is followed to 100 %
-** replication unless wait_replication = false; true asks for it anyway.
+** A copy (a body with properties.sourceRestorePoint, as read_body saw
+** it) is followed to 100 % replication unless wait_replication = false;
+** true asks for it anyway.
 */
 static int read_replication (begin_ctx *b) {
   lua_State *L = b->L;
-  int follow = 0;
+  int follow = b->copy;
   if (!b->d->replication || b->params == 0) return 0;
   lua_getfield(L, b->params, "wait_replication");
   if (lua_type(L, -1) == LUA_TBOOLEAN) follow = lua_toboolean(L, -1);
   else if (!lua_isnil(L, -1))
     luaL_error(L, "%s: parameter 'wait_replication' must be a boolean", b->d->id);
-  else {
-    lua_getfield(L, b->params, "body");
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      lua_getfield(L, -1, "properties");
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "sourceRestorePoint");
-        follow = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
   lua_pop(L, 1);
   return follow;
 }
