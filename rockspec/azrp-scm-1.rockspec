@@ -31,7 +31,6 @@ build = {
     ["azrp.client"] = "lua/azrp/client.lua",
     ["azrp.location"] = "lua/azrp/location.lua",
     ["azrp.schema"] = "lua/azrp/schema.lua",
-    ["azrp.suggest"] = "lua/azrp/suggest.lua",
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",

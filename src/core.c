@@ -98,6 +98,33 @@ static int core_error (lua_State *L) {
   return 1;
 }
 
+/*
+** suggest(word, candidates) -> the candidate word most likely meant, or
+** nil (azrp_suggest: case first, then up to 2 edits).  Words with a NUL
+** byte are never near anything.
+*/
+static int core_suggest (lua_State *L) {
+  size_t len, n, i, k = 0;
+  const char *word = luaL_checklstring(L, 1, &len), *best;
+  const char **cands;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  n = lua_rawlen(L, 2);
+  cands = (const char **)lua_newuserdatauv(L, (n ? n : 1) * sizeof *cands, 0);
+  for (i = 1; i <= n; i++) {
+    size_t clen;
+    const char *c;
+    if (lua_rawgeti(L, 2, (int)i) != LUA_TSTRING)
+      return luaL_argerror(L, 2, "candidates must be strings");
+    c = lua_tolstring(L, -1, &clen);
+    lua_pop(L, 1);   /* the string stays referenced by the table */
+    if (strlen(c) == clen) cands[k++] = c;
+  }
+  best = strlen(word) == len ? azrp_suggest(word, cands, k) : NULL;
+  if (best) lua_pushstring(L, best);
+  else lua_pushnil(L);
+  return 1;
+}
+
 /* now() -> monotonic seconds; wall() -> Unix seconds (both fractional) */
 static int core_now (lua_State *L) { lua_pushnumber(L, azrp_now()); return 1; }
 static int core_wall (lua_State *L) { lua_pushnumber(L, azrp_wall()); return 1; }
@@ -106,6 +133,7 @@ static const luaL_Reg core_funcs[] = {
   {"now", core_now},
   {"wall", core_wall},
   {"error", core_error},
+  {"suggest", core_suggest},
   {"versions", core_versions},
   {"operations", core_operations},
   {"interpose", core_interpose},

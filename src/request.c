@@ -46,6 +46,7 @@ typedef struct begin_ctx {
   char qbuf[256];                 /* the registry's query names, split in place */
   int nq;
   int body;                       /* stack index of the JSON body; 0 when none */
+  int copy;                       /* the body has properties.sourceRestorePoint */
   const char *target;             /* the field at fault, with msg */
   char msg[512];
 } begin_ctx;
@@ -94,57 +95,43 @@ static int nth_param (const azrp_opdef *d, int n, char *out, size_t outlen) {
   return 0;
 }
 
-/* Levenshtein distance of a and b, capped at 3 (enough for "did you mean"). */
-static int distance (const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b), i, j;
-  int row[97], prev, tmp;
-  if (lb > 96) return 3;
-  if (la > lb + 3 || lb > la + 3) return 3;
-  for (j = 0; j <= lb; j++) row[j] = (int)j;
-  for (i = 1; i <= la; i++) {
-    prev = row[0];
-    row[0] = (int)i;
-    for (j = 1; j <= lb; j++) {
-      int cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-      int best = prev + cost;
-      if (row[j] + 1 < best) best = row[j] + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      tmp = row[j];
-      row[j] = best;
-      prev = tmp;
-    }
-  }
-  return row[lb] > 3 ? 3 : row[lb];
-}
+/* More than any operation takes (4 common, wait_replication, path, query). */
+#define MAX_PARAMS 24
 
 /*
 ** Raises for a parameter name the operation does not take, suggesting the
 ** snake_case name for a camelCase one ("vmName": "vm_name") and the
-** nearest name for a typo.
+** nearest name for a typo (azrp_suggest).
 */
 static void check_names (begin_ctx *b) {
   lua_State *L = b->L;
+  char names[MAX_PARAMS][96];
+  const char *cands[MAX_PARAMS];
+  size_t n = 0;
+  while (n < MAX_PARAMS && nth_param(b->d, (int)n, names[n], sizeof names[n])) {
+    cands[n] = names[n];
+    n++;
+  }
   lua_pushnil(L);
   while (lua_next(L, b->params) != 0) {
-    char name[96], snake[96], best[96];
-    const char *key;
-    size_t len;
-    int i, found = 0, bestd = 3;
+    char snake[96];
+    const char *key, *best = NULL;
+    size_t len, i;
+    int found = 0;
     if (lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "%s: parameter names must be strings", b->d->id);
     key = lua_tolstring(L, -2, &len);
-    for (i = 0; !found && nth_param(b->d, i, name, sizeof name); i++)
-      found = strlen(key) == len && strcmp(name, key) == 0;
+    for (i = 0; !found && i < n; i++)
+      found = strlen(key) == len && strcmp(names[i], key) == 0;
     if (!found) {
-      azrp_snake(key, snake, sizeof snake);
-      best[0] = '\0';
-      for (i = 0; nth_param(b->d, i, name, sizeof name); i++) {
-        int dist = strcmp(snake, name) == 0 ? 0 : distance(key, name);
-        if (dist < bestd) { bestd = dist; snprintf(best, sizeof best, "%s", name); }
-      }
       if (strlen(key) != len)
         luaL_error(L, "%s: unknown parameter (its name holds a NUL byte)", b->d->id);
-      if (best[0])
+      azrp_snake(key, snake, sizeof snake);
+      for (i = 0; best == NULL && i < n; i++)
+        if (strcmp(snake, names[i]) == 0) best = names[i];
+      if (best == NULL) best = azrp_suggest(snake, cands, n);
+      if (best == NULL) best = azrp_suggest(key, cands, n);   /* "VM_NAME" */
+      if (best)
         luaL_error(L, "%s: unknown parameter '%s' (did you mean '%s'?)", b->d->id, key, best);
       luaL_error(L, "%s: unknown parameter '%s'", b->d->id, key);
     }
@@ -361,11 +348,28 @@ static int read_query (begin_ctx *b) {
   return 0;
 }
 
-/* The body as JSON text, left on the stack at b->body. */
+/* 1 when the table at idx has properties.sourceRestorePoint (a copy). */
+static int is_copy (lua_State *L, int idx) {
+  int copy = 0;
+  if (lua_getfield(L, idx, "properties") == LUA_TTABLE) {
+    copy = lua_getfield(L, -1, "sourceRestorePoint") != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return copy;
+}
+
+/*
+** The body as JSON text, left on the stack at b->body, and whether it
+** asks for a copy.  params.body is read once: what is sent and what
+** decides the wait for replication are the same value, whatever a
+** params table with an __index does.
+*/
 static void read_body (begin_ctx *b) {
   lua_State *L = b->L;
   const azrp_opdef *d = b->d;
   b->body = 0;
+  b->copy = 0;
   if (b->params) {
     lua_getfield(L, b->params, "body");
     if (lua_isnil(L, -1)) lua_pop(L, 1);
@@ -373,6 +377,7 @@ static void read_body (begin_ctx *b) {
       int top = lua_gettop(L);
       if (d->body == AZRP_BODY_NONE) luaL_error(L, "%s takes no body", d->id);
       if (lua_type(L, top) == LUA_TTABLE) {
+        b->copy = is_copy(L, top);
         if (azrp_json_encode(L, top) == 2)
           luaL_error(L, "%s: body cannot be encoded as JSON: %s", d->id, lua_tostring(L, -1));
         lua_replace(L, top);
@@ -402,30 +407,18 @@ static double read_timeout (begin_ctx *b) {
 }
 
 /*
-** A copy (a body with properties.sourceRestorePoint) is followed to 100 %
-** replication unless wait_replication = false; true asks for it anyway.
+** A copy (a body with properties.sourceRestorePoint, as read_body saw
+** it) is followed to 100 % replication unless wait_replication = false;
+** true asks for it anyway.
 */
 static int read_replication (begin_ctx *b) {
   lua_State *L = b->L;
-  int follow = 0;
+  int follow = b->copy;
   if (!b->d->replication || b->params == 0) return 0;
   lua_getfield(L, b->params, "wait_replication");
   if (lua_type(L, -1) == LUA_TBOOLEAN) follow = lua_toboolean(L, -1);
   else if (!lua_isnil(L, -1))
     luaL_error(L, "%s: parameter 'wait_replication' must be a boolean", b->d->id);
-  else {
-    lua_getfield(L, b->params, "body");
-    if (lua_type(L, -1) == LUA_TTABLE) {
-      lua_getfield(L, -1, "properties");
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "sourceRestorePoint");
-        follow = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
   lua_pop(L, 1);
   return follow;
 }

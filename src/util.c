@@ -1,5 +1,6 @@
 /*
-** Helpers without Lua types: clocks, URL encoding and redaction.
+** Helpers without Lua types: clocks, URL encoding and redaction, and
+** "did you mean" for mistyped names.
 */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -210,3 +211,65 @@ void azrp_snake (const char *camel, char *out, size_t outlen) {
   }
   out[o] = '\0';
 }
+
+/*
+** {==================================================================
+** Did you mean
+** ===================================================================
+*/
+
+/* Names longer than this are never compared (no Azure name comes close). */
+#define SUGGEST_MAX 128
+
+/*
+** Optimal string alignment distance (Levenshtein plus adjacent
+** transpositions, "loaction" is one edit from "location"), ignoring ASCII
+** case; SUGGEST_MAX + 1 for longer words.
+*/
+int azrp_distance (const char *a, const char *b) {
+  int rows[3][SUGGEST_MAX + 1];
+  size_t la = strlen(a), lb = strlen(b), i, j;
+  if (la > SUGGEST_MAX || lb > SUGGEST_MAX) return SUGGEST_MAX + 1;
+  for (j = 0; j <= lb; j++) rows[0][j] = (int)j;
+  for (i = 1; i <= la; i++) {
+    int *cur = rows[i % 3], *prev = rows[(i - 1) % 3], *prev2 = rows[(i + 1) % 3];
+    int ca = tolower((unsigned char)a[i - 1]);
+    cur[0] = (int)i;
+    for (j = 1; j <= lb; j++) {
+      int cb = tolower((unsigned char)b[j - 1]);
+      int v = prev[j - 1] + (ca != cb);
+      if (prev[j] + 1 < v) v = prev[j] + 1;
+      if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+      if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2])
+          && tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < v)
+        v = prev2[j - 2] + 1;
+      cur[j] = v;
+    }
+  }
+  return rows[la % 3][lb];
+}
+
+/*
+** The candidate nearest to word within 2 edits (1 for words of up to 4
+** characters, where 2 edits reach almost anything), ignoring case, so
+** that a candidate differing only in case always wins; ties go to the
+** first in byte order, so the answer does not depend on the caller's
+** order.  NULL if none is that near.
+*/
+const char *azrp_suggest (const char *word, const char *const *cands, size_t n) {
+  size_t lw = strlen(word), i;
+  int limit = lw <= 4 ? 1 : 2, bestd = limit + 1;
+  const char *best = NULL;
+  for (i = 0; i < n; i++) {
+    size_t lc = strlen(cands[i]);
+    int d;
+    if ((lc > lw ? lc - lw : lw - lc) > (size_t)limit) continue;   /* cannot be near */
+    d = azrp_distance(word, cands[i]);
+    if (d < bestd || (d == bestd && best && strcmp(cands[i], best) < 0)) {
+      best = cands[i];
+      bestd = d;
+    }
+  }
+  return best;
+}
+/* }================================================================== */

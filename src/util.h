@@ -52,4 +52,14 @@ int azrp_api_version_ok (const char *v);
 /* "resourceGroupName" -> "resource_group_name", "$expand" -> "expand". */
 void azrp_snake (const char *camel, char *out, size_t outlen);
 
+/* Edit distance of a and b (adjacent transpositions count one), ignoring case. */
+int azrp_distance (const char *a, const char *b);
+
+/*
+** "Did you mean": the one of the n candidates nearest to word (within 2
+** edits, 1 for words of up to 4 characters; case differences are free),
+** or NULL.
+*/
+const char *azrp_suggest (const char *word, const char *const *cands, size_t n);
+
 #endif

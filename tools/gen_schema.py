@@ -17,7 +17,17 @@ Azure/azure-rest-api-specs (see its SOURCES.md).  The sources, per provider:
   ../reference/api-reference.md lists (transcribed below in REFERENCE, with
   its section numbers), on the ARM envelope of common-types v3 types.json
   (TrackedResource / ProxyResource).
+* Galleries, gallery images and image versions (GalleryRP 2025-03-03),
+  resource groups (Resources 2021-04-01), virtual networks, subnets, NICs
+  and NSGs (Network 2024-05-01): their OpenAPI definitions transcribed in
+  tools/schema_upstream.py (the files are not in SPECS_DIR), unioned with
+  the stored examples.  VirtualMachines_Update: the keys of a VM body that
+  ComputeRP's VirtualMachineUpdate takes.
 * Operations none of these describe are left out: no checking.
+
+Subtrees that occur more than once (a managed disk reference, an instance
+view status, a security rule) are emitted once, as locals named after the
+key they appear under, and referenced from every place they occur.
 
 Tree nodes in the output: `true` = any value; a table = an object whose keys
 are listed, where `["*"] = true` marks it open (other keys allowed,
@@ -27,6 +37,9 @@ import json
 import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import schema_upstream as upstream  # noqa: E402
 
 SPECS = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/azure-specs"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -142,6 +155,45 @@ def from_swagger(schema, base, seen=()):
 
 
 # ---------------------------------------------------------------------------
+# transcribed definitions (tools/schema_upstream.py)
+# ---------------------------------------------------------------------------
+
+REFERENCE_NODE = {"t": "obj", "keys": {"id": LEAF}, "mode": "open"}
+
+
+def def_type(defs, typ, seen):
+    if typ == "":
+        return LEAF
+    if typ == "&":
+        return REFERENCE_NODE
+    if typ.startswith("{"):
+        return obj(mode="open")
+    if typ.startswith("["):
+        inner = typ[1:-1]
+        return arr(def_type(defs, inner, seen) if inner else LEAF)
+    return from_defs(defs, typ, seen)
+
+
+def from_defs(defs, name, seen=()):
+    """The tree of definition name: its fields, and those of its @bases."""
+    if name == "TrackedResource":
+        return envelope("TrackedResource")
+    if name not in defs:
+        raise KeyError("schema_upstream: no definition " + name)
+    if name in seen:
+        return LEAF   # a recursive type: accept whatever is below
+    seen = seen + (name,)
+    node = obj()
+    for tok in defs[name].split():
+        if tok.startswith("@"):
+            node = merge(node, from_defs(defs, tok[1:], seen))
+            continue
+        key, _, typ = tok.partition(":")
+        node["keys"][key] = def_type(defs, typ, seen)
+    return node
+
+
+# ---------------------------------------------------------------------------
 # reference paths: "a.b" a leaf, "a[].b" in array items, "a{*}" open object
 # ---------------------------------------------------------------------------
 
@@ -253,26 +305,6 @@ IMAGE = (["extendedLocation", "properties.sourceVirtualMachine.id", "properties.
           "properties.provisioningState", "properties.storageProfile.zoneResilient"]
          + prefixed("properties.storageProfile.osDisk.", IMAGE_DISK + ["osType", "osState"])
          + prefixed("properties.storageProfile.dataDisks[].", IMAGE_DISK + ["lun"]))
-# 7.2 Gallery image version: the shape is "from example" (not the whole
-# schema), so every object below `properties` stays open.
-GALLERY_VERSION = [
-    "properties{*}.publishingProfile{*}.targetRegions[]{*}.name",
-    "properties.publishingProfile.targetRegions[].regionalReplicaCount",
-    "properties.publishingProfile.targetRegions[].storageAccountType",
-    "properties.publishingProfile.targetRegions[].encryption{*}.osDiskImage{*}.diskEncryptionSetId",
-    "properties.publishingProfile.targetRegions[].encryption.dataDiskImages[]{*}.lun",
-    "properties.publishingProfile.targetRegions[].encryption.dataDiskImages[].diskEncryptionSetId",
-    "properties.publishingProfile.targetRegions[].excludeFromLatest",
-    "properties.publishingProfile.publishedDate", "properties.publishingProfile.replicaCount",
-    "properties.storageProfile{*}.osDiskImage{*}.source{*}.id", "properties.storageProfile.osDiskImage.hostCaching",
-    "properties.storageProfile.osDiskImage.sizeInGB",
-    "properties.storageProfile.dataDiskImages[]{*}.source{*}.id",
-    "properties.storageProfile.dataDiskImages[].lun", "properties.storageProfile.dataDiskImages[].hostCaching",
-    "properties.storageProfile.dataDiskImages[].sizeInGB", "properties.storageProfile.source{*}.id",
-    "properties.safetyProfile{*}.allowDeletionOfReplicatedLocations",
-    "properties.safetyProfile.blockDeletionBeforeEndOfLife", "properties.safetyProfile.reportedForPolicyViolation",
-    "properties.safetyProfile.policyViolations", "properties.provisioningState", "properties.replicationStatus"]
-
 # operationId -> (ARM envelope, reference paths) for the ComputeRP and
 # GalleryRP write operations.
 REFERENCE = {
@@ -282,7 +314,6 @@ REFERENCE = {
     "VirtualMachines_CreateOrUpdate": ("TrackedResource", VM),                            # 6
     "VirtualMachines_AttachDetachDataDisks": (None, ATTACH_DETACH),                       # 6
     "Images_CreateOrUpdate": ("TrackedResource", IMAGE),                                  # 7.1
-    "GalleryImageVersions_CreateOrUpdate": ("TrackedResource", GALLERY_VERSION),          # 7.2
 }
 
 # $expand values: 2.4 (restorePoints), 3.2 (instanceView), 6 (VM Get).
@@ -320,7 +351,7 @@ def registry():
     with open(os.path.join(ROOT, "src/registry.c")) as f:
         text = f.read()
     ops = []
-    for m in re.finditer(r'\{"(\w+_\w+)", "(\w+)",.*?, (NB|OB|RB), \d, \d, (NULL|"[^"]*")\}', text):
+    for m in re.finditer(r'\{"(\w+_\w+)", "(\w+)",.*?, (NB|OB|RB), \d, \d, (NULL|"[^"]*")(?:, \d+)*\}', text):
         ops.append((m.group(1), m.group(3) != "NB", "$expand" in m.group(4)))
     return ops
 
@@ -376,6 +407,9 @@ def body_tree(op, docs, swagger):
         for p in sops[op].get("parameters", []):
             if p.get("in") == "body":
                 sources.append(from_swagger(p["schema"], spath))
+    if op in upstream.OPERATIONS:
+        defs, name = upstream.OPERATIONS[op]
+        sources.append(from_defs(defs, name))
     if op in REFERENCE:
         kind, paths = REFERENCE[op]
         if kind:
@@ -399,7 +433,7 @@ def body_tree(op, docs, swagger):
 
 
 def expand_values(op, docs, swagger):
-    values = list(REFERENCE_EXPAND.get(op, []))
+    values = list(REFERENCE_EXPAND.get(op, [])) + list(upstream.GALLERY_EXPAND.get(op, []))
     spath, sops = swagger
     for p in sops.get(op, {}).get("parameters", []):
         if p.get("name") == "$expand" and "enum" in p:
@@ -432,13 +466,132 @@ def lua_key(k):
     return "[" + json.dumps(k) + "]"
 
 
-def lua_node(node, indent):
+def canon(node, memo):
+    """A string equal for structurally equal nodes (what the Lua accepts)."""
+    key = id(node)
+    if key not in memo:
+        t = node["t"]
+        if t in ("any", "leaf"):
+            c = "T"
+        elif t == "arr":
+            c = "[" + canon(node["item"], memo) + "]"
+        elif not node["keys"]:
+            c = "{*}"
+        else:
+            c = "{" + ("*;" if node["mode"] != "closed" else "") + ",".join(
+                k + "=" + canon(node["keys"][k], memo) for k in sorted(node["keys"])) + "}"
+        memo[key] = c
+    return memo[key]
+
+
+def shareable(node):
+    """Objects with keys, and arrays of them: the subtrees worth a name."""
+    if node["t"] == "arr":
+        return shareable(node["item"])
+    return node["t"] == "obj" and bool(node["keys"])
+
+
+def children(node):
+    if node["t"] == "arr":
+        return [("[]", node["item"])]
+    if node["t"] == "obj":
+        return [(k, node["keys"][k]) for k in sorted(node["keys"])]
+    return []
+
+
+# Keys too general to name a subtree by themselves.
+GENERIC_KEYS = {"body", "properties", "properties_item"}
+
+
+class Shared:
+    """The subtrees that occur more than once, each emitted once as a local."""
+
+    def __init__(self):
+        self.memo, self.seen, self.names, self.order = {}, {}, {}, []
+
+    def count(self, node, key, path):
+        # Below a subtree's second sighting everything was counted with the first.
+        if shareable(node):
+            c = canon(node, self.memo)
+            info = self.seen.setdefault(c, {"n": 0, "keys": [], "paths": [], "node": node})
+            info["n"] += 1
+            info["keys"].append(key)
+            info["paths"].append(path)
+            if info["n"] > 1:
+                return
+        for k, child in children(node):
+            self.count(child, key + "_item" if k == "[]" else k, path + ("[]" if k == "[]" else "." + k))
+
+    def base_name(self, info):
+        """A key the subtree occurs under; for a small one that occurs under
+        several, its shape ("with_id"); for "properties" or a whole body,
+        qualified by the operation where it is least deep."""
+        node, keys = info["node"], info["keys"]
+        item = node["item"] if node["t"] == "arr" else node
+        if item["t"] == "obj" and set(item["keys"]) == {"id"} and item["mode"] != "closed":
+            return "references" if node["t"] == "arr" else "reference"
+        if len(set(keys)) > 1:
+            item = node["item"] if node["t"] == "arr" else node
+            if item["t"] == "obj" and len(item["keys"]) <= 3:
+                return ("list_with_" if node["t"] == "arr" else "with_") + "_".join(sorted(item["keys"]))
+        base = max(keys, key=lambda k: (keys.count(k), -keys.index(k)))
+        if base in GENERIC_KEYS:
+            path = min(info["paths"], key=lambda p: (p.count(".") + p.count("["), p))
+            base = path.split(":")[0] + "_" + base
+        return base
+
+    def name_all(self):
+        taken = set()
+        for c, info in self.seen.items():
+            if info["n"] < 2:
+                continue
+            base = re.sub(r"[^A-Za-z0-9_]", "_", self.base_name(info))
+            if base[0].isdigit() or base in LUA_KEYWORDS:
+                base = "_" + base
+            name, i = base, 1
+            while name in taken:
+                i += 1
+                name = "%s_%d" % (base, i)
+            taken.add(name)
+            self.names[c] = name
+        if len(self.names) > 180:
+            raise SystemExit("gen_schema: %d shared subtrees, more locals than Lua allows in a chunk" % len(self.names))
+
+    def name(self, node):
+        return self.names.get(canon(node, self.memo)) if shareable(node) else None
+
+    def define(self, node, out):
+        """Emits the locals node needs (children first), then node's own."""
+        c = canon(node, self.memo)
+        if c in self.order:
+            return
+        self.walk(node, out)
+        info = self.seen[c]
+        uses = ["-- " + p for p in info["paths"][:3]]
+        if info["n"] > 3:
+            uses.append("-- and %d more" % (info["n"] - 3))
+        out.append("%s\nlocal %s = %s\n" % ("\n".join(uses), self.names[c], lua_node(node, 0, self, top=True)))
+        self.order.append(c)
+
+    def walk(self, node, out):
+        for _, child in children(node):
+            if self.name(child):
+                self.define(child, out)
+            else:
+                self.walk(child, out)
+
+
+def lua_node(node, indent, shared=None, top=False):
     t = node["t"]
     if t in ("any", "leaf"):
         return "true"
+    if shared and not top:
+        name = shared.name(node)
+        if name:
+            return name
     pad = "  " * (indent + 1)
     if t == "arr":
-        return '{ ["[]"] = ' + lua_node(node["item"], indent) + " }"
+        return '{ ["[]"] = ' + lua_node(node["item"], indent, shared) + " }"
     keys = node["keys"]
     if not keys:
         return '{ ["*"] = true }'
@@ -446,7 +599,7 @@ def lua_node(node, indent):
     if node["mode"] != "closed":
         lines.append(pad + '["*"] = true,')
     for k in sorted(keys):
-        lines.append(pad + lua_key(k) + " = " + lua_node(keys[k], indent + 1) + ",")
+        lines.append(pad + lua_key(k) + " = " + lua_node(keys[k], indent + 1, shared) + ",")
     lines.append("  " * indent + "}")
     return "\n".join(lines)
 
@@ -457,52 +610,90 @@ HEADER = """\
 -- from Microsoft's OpenAPI files in Azure/azure-rest-api-specs (a copy in
 -- SPECS_DIR, by default /work/shared/azure-specs; see its SOURCES.md):
 -- DiskRP.json 2026-03-02 (complete) and common-types v3 types.json; for
--- ComputeRP 2025-11-01 and GalleryRP 2025-03-03 the stored examples' request
--- and GET response bodies plus the properties listed in
--- ../reference/api-reference.md (transcribed in the generator).
+-- ComputeRP 2025-11-01 the stored examples' request and GET response bodies
+-- plus the properties listed in ../reference/api-reference.md (transcribed
+-- in the generator); for GalleryRP 2025-03-03, Network 2024-05-01 and
+-- Resources 2021-04-01 their definitions, transcribed in
+-- tools/schema_upstream.py, with the stored examples.
 --
 -- operationId -> { body = <tree>, expand = { <$expand values> } }
 -- A tree node is true (any value) or a table: an object's allowed keys,
 -- with ["*"] = true when other keys are allowed too (free-form maps such as
--- tags, objects the sources list only in part), or ["[]"] = <node> for an
--- array and its items.  Read-only properties are allowed (ARM ignores them
--- on PUT, and GET bodies are sent back).
+-- tags, objects the sources list only in part, references to other
+-- resources, whose id is all ARM reads), or ["[]"] = <node> for an array
+-- and its items.  Read-only properties are allowed (ARM ignores them on
+-- PUT, and GET bodies are sent back).  A subtree that occurs more than once
+-- is a local below, named after a key it occurs under; the comment above
+-- it says where.
 --
--- Not described by the stored sources, so not checked:
+-- Not described by the sources, so not checked:
 %s
-return {
 """
+
+
+def comment_lines(items):
+    lines, line = [], "--  "
+    for u in items:
+        if len(line) + len(u) + 2 > 78 and line != "--  ":
+            lines.append(line.rstrip(","))
+            line = "--  "
+        line += " " + u + ","
+    lines.append(line.rstrip(","))
+    return lines
+
+
+def vm_update_tree(vm):
+    """VirtualMachineUpdate: UpdateResource's tags and the VM keys it takes."""
+    keys = {k: vm["keys"][k] for k in upstream.VM_UPDATE_KEYS if k in vm["keys"]}
+    keys["tags"] = obj(mode="open")
+    return obj(keys)
 
 
 def main():
     spath, sops, example_ops = diskrp_ops()
     swagger = (spath, sops)
     docs = examples(example_ops)
-    entries, unchecked = [], []
+    ops, trees, unchecked = [], {}, []
     for op, has_body, has_expand in registry():
-        parts = []
+        tree = values = None
         if has_body:
             tree = body_tree(op, docs, swagger)
+            if op == "VirtualMachines_Update" and "VirtualMachines_CreateOrUpdate" in trees:
+                tree = vm_update_tree(trees["VirtualMachines_CreateOrUpdate"])
             if tree:
-                parts.append("    body = " + lua_node(tree, 2) + ",")
+                trees[op] = tree
         if has_expand:
             values = expand_values(op, docs, swagger)
-            if values:
-                parts.append("    expand = { " + ", ".join(json.dumps(v) for v in values) + " },")
-        if parts:
-            entries.append("  " + lua_key(op) + " = {\n" + "\n".join(parts) + "\n  },")
-        elif has_body or has_expand:
-            unchecked.append(op + (" (body)" if has_body else "") + (" ($expand)" if has_expand else ""))
-    lines = []
-    line = "--  "
-    for u in unchecked:
-        if len(line) + len(u) + 2 > 78:
-            lines.append(line.rstrip(","))
-            line = "--  "
-        line += " " + u + ","
-    lines.append(line.rstrip(","))
-    sys.stdout.write(HEADER % "\n".join(lines))
-    sys.stdout.write("\n".join(entries) + "\n}\n")
+        if tree or values:
+            ops.append((op, tree, values))
+        if (has_body and not tree) or (has_expand and not values):
+            why = upstream.FREE_EXPAND.get(op) if has_expand and not values else None
+            unchecked.append(op + (" (body)" if has_body and not tree else "")
+                             + (" ($expand: %s)" % why if why else " ($expand)" if has_expand and not values else ""))
+
+    shared = Shared()
+    for op, tree, _ in ops:
+        if tree:
+            shared.count(tree, "body", op + ": body")
+    shared.name_all()
+    locals_ = []
+    for op, tree, _ in ops:
+        if tree:
+            if shared.name(tree):
+                shared.define(tree, locals_)
+            else:
+                shared.walk(tree, locals_)
+
+    entries = []
+    for op, tree, values in ops:
+        parts = []
+        if tree:
+            parts.append("    body = " + lua_node(tree, 2, shared) + ",")
+        if values:
+            parts.append("    expand = { " + ", ".join(json.dumps(v) for v in values) + " },")
+        entries.append("  " + lua_key(op) + " = {\n" + "\n".join(parts) + "\n  },")
+    sys.stdout.write(HEADER % "\n".join(comment_lines(unchecked)) + "\n")
+    sys.stdout.write("\n".join(locals_) + "\nreturn {\n" + "\n".join(entries) + "\n}\n")
 
 
 if __name__ == "__main__":

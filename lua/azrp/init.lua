@@ -48,6 +48,10 @@ azrp.wall = core.wall
 azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal = core.signal,
   pid = core.pid, alive = core.alive }
 
+--- suggest(word, candidates) -> the candidate nearest to word (a
+-- did-you-mean), or nil: the core's, which names mistyped parameters.
+azrp.suggest = core.suggest
+
 --- Is v an azrp error?
 function azrp.is_error(v)
   return type(v) == "table" and getmetatable(v) == getmetatable(core.error({}))

@@ -4,9 +4,15 @@
 -- requires and the enums it accepts; the error's target names the field.
 local core = require "azrp.core"
 local schema = require "azrp.schema"
-local suggest = require "azrp.suggest"
 
 local M = {}
+
+-- " (did you mean 'x'?)" or "": the core's did-you-mean, the same one that
+-- names a mistyped parameter.
+local function hint(word, candidates)
+  local c = core.suggest(word, candidates)
+  return c and string.format(" (did you mean '%s'?)", c) or ""
+end
 
 local function fail(id, target, message)
   return nil, core.error{ kind = "invalid", code = "InvalidParameter", operation = id,
@@ -102,7 +108,7 @@ local function walk_object(node, v, path)
   for _, k in ipairs(keys) do
     local sub = node[k]
     if sub == nil and not node[OPEN] then
-      return string.format("unknown key '%s' in %s%s", k, path, suggest.hint(k, known_keys(node))), path .. "." .. k
+      return string.format("unknown key '%s' in %s%s", k, path, hint(k, known_keys(node))), path .. "." .. k
     end
     local msg, target = walk(sub or true, v[k], path .. "." .. k)
     if msg then return msg, target end
@@ -132,7 +138,7 @@ local function check_expand(id, params)
         item = item:match("^%s*(.-)%s*$")
         if not enum(item, allowed) then
           return fail(id, "expand", string.format("expand '%s' is not one of %s%s", item,
-            table.concat(allowed, ", "), suggest.hint(item, allowed)))
+            table.concat(allowed, ", "), hint(item, allowed)))
         end
       end
     end

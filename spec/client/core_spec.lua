@@ -109,6 +109,39 @@ describe("azrp.core", function()
       assert.are.equal("canceled", err.kind)
     end)
 
+    it("reads params.body once: the body sent and the wait for replication come from one value", function()
+      local reads, plain = {}, { resource_group_name = "rg", restore_point_collection_name = "c",
+        restore_point_name = "r" }
+      -- a params table that answers with a new body each time it is asked
+      local params = setmetatable({}, { __index = function(_, k)
+        reads[k] = (reads[k] or 0) + 1
+        if k == "body" then
+          return reads.body == 1 and { properties = { sourceRestorePoint = { id = "/subscriptions/x" } } }
+            or { properties = {} }
+        end
+        return plain[k]
+      end })
+      local op = c.core:begin("RestorePoints_Create", params)
+      assert.is_userdata(op)
+      assert.are.equal(1, reads.body)
+      op:cancel()
+      -- and once with wait_replication given, or a JSON string body
+      reads = {}
+      plain.wait_replication, plain.body = false, nil
+      op = c.core:begin("RestorePoints_Create", params)
+      assert.are.equal(1, reads.body)
+      op:cancel()
+      reads = {}
+      params = setmetatable({}, { __index = function(_, k)
+        reads[k] = (reads[k] or 0) + 1
+        if k == "body" then return '{"properties":{}}' end
+        return plain[k]
+      end })
+      op = c.core:begin("RestorePoints_Create", params)
+      assert.are.equal(1, reads.body)
+      op:cancel()
+    end)
+
     it("refuses to send a token over plain http", function()
       local h = azrp.client{ endpoint = "http://example.invalid", subscription_id = SUB }
       h:set_token("t0ken-value", nil)

@@ -187,7 +187,7 @@ describe("emulator snapshots, images and galleries", function()
           creationData = { createOption = "Copy", sourceResourceId = DATA0 } } },
           400, "InvalidParameter", "properties.incremental" },
         { { properties = { creationData = { createOption = "Copy", sourceResourceId = DATA0 } } },
-          400, "InvalidParameter", "location" },
+          400, "LocationRequired" },
         { { location = "northeurope", properties = { creationData = { createOption = "Copy", sourceResourceId = DATA0 } } },
           400, "InvalidParameter", "location" },
         { snapshot_body(PFX .. "/disks/nope"), 404, "NotFound", "properties.creationData.sourceResourceId" },

@@ -54,6 +54,39 @@ describe("disks", function()
     assert.are.equal("InvalidRequestContent", body.error.code)
   end)
 
+  it("are refused without a location, new or existing, as ARM refuses a PUT (LocationRequired)", function()
+    local function refused(st, body)
+      assert.are.equal(400, st)
+      assert.are.equal("LocationRequired", body.error.code)
+      assert.are.equal("The location property is required for this definition.", body.error.message)
+      assert.is_nil(body.error.target)
+    end
+    local empty = { creationData = { createOption = "Empty" }, diskSizeGB = 1 }
+    for _, loc in ipairs{ json.null, "" } do
+      refused(t.call("PUT", DISKS .. "d-new", { location = loc, properties = empty }))
+    end
+    refused(t.call("PUT", DISKS .. "d-new", { properties = empty }))
+    local st = t.call("GET", DISKS .. "d-new")
+    assert.are.equal(404, st)
+    -- an existing disk: a PUT is the whole resource, not a PATCH
+    disk(t, "d1", empty)
+    local body
+    st, body = t.call("PUT", DISKS .. "d1", { tags = { k = "v" }, properties = { diskSizeGB = 2 } })
+    refused(st, body)
+    local _, got = t.call("GET", DISKS .. "d1")
+    assert.are.equal(1, got.properties.diskSizeGB)
+    assert.is_nil(got.tags and got.tags.k)
+    st, body = t.call("PUT", DISKS .. "d1", { location = "westeurope", tags = { k = "v" }, properties = { diskSizeGB = 2 } })
+    assert.are.equal(200, st, body and body.error and body.error.message)
+    assert.are.equal(2, body.properties.diskSizeGB)
+    assert.are.equal("v", body.tags.k)
+    -- the same for a snapshot of it
+    st = t.call("PUT", H.RG .. H.COMPUTE .. "/snapshots/s1", { location = "westeurope",
+      properties = { creationData = { createOption = "Copy", sourceResourceId = DISKS .. "d1" } } })
+    assert.are.equal(202, st)
+    refused(t.call("PUT", H.RG .. H.COMPUTE .. "/snapshots/s1", { tags = { k = "v" } }))
+  end)
+
   it("grow but never shrink, and cannot be deleted while attached", function()
     disk(t, "d1", { creationData = { createOption = "Empty" }, diskSizeGB = 1 })
     local st, body = t.call("PATCH", DISKS .. "d1", { properties = { diskSizeGB = 2 } })

@@ -7,9 +7,16 @@
 -- takes every following argument up to the next option, and may repeat.
 -- opts keys spell '-' as '_' (long-name -> long_name).  "--" ends the
 -- options.  The global options (args.GLOBALS) are accepted by every command.
-local suggest = require "azrp.suggest"
+
+local azrp = require "azrp"
 
 local M = {}
+
+-- " (did you mean 'x'?)" or "".
+local function hint(word, candidates)
+  local c = azrp.suggest(word, candidates)
+  return c and string.format(" (did you mean '%s'?)", c) or ""
+end
 
 M.GLOBALS = {
   { "subscription", metavar = "ID", param = "subscription_id", help = "subscription id (default: AZURE_SUBSCRIPTION_ID, the emulator's, or the Azure CLI's default)" },
@@ -60,7 +67,7 @@ local function convert(e, v)
     local c = choice(e, v)
     if not c then
       return nil, string.format("--%s must be one of %s, got '%s'%s", e[1], table.concat(e.choices, ", "), v,
-        suggest.hint(v, e.choices))
+        hint(v, e.choices))
     end
     return c
   end
@@ -106,7 +113,7 @@ function M.parse(argv, spec)
       end
       if not e then
         local word = long or a:sub(2)
-        local near = suggest.closest(word, names)
+        local near = azrp.suggest(word, names)
         return nil, string.format("unknown option %s%s", shown, near and (" (did you mean --" .. near .. "?)") or "")
       end
       if e.flag then

@@ -15,7 +15,6 @@
 local azrp = require "azrp"
 local args = require "azrp.cli.args"
 local EXIT = require "azrp.cli.exit"
-local suggest = require "azrp.suggest"
 
 local M = {}
 
@@ -83,7 +82,7 @@ function M.group(def)
     end
     local entry = def.commands[sub]
     if entry == nil then
-      local near = suggest.closest(sub, names)
+      local near = azrp.suggest(sub, names)
       env.stderr:write(string.format("%s: '%s' is not a command%s; run '%s --help' for the list\n", full, sub,
         near and (" (did you mean '" .. near .. "'?)") or "", full))
       return EXIT.usage

@@ -96,12 +96,20 @@ function M.now_iso(em) return clock_mod.iso(em.clock:now()) end
 -- $expand parts without touching the store.
 function M.doc(entry) return json.copy(entry.body) end
 
+-- ARM's own refusal of a tracked resource's PUT without a location, on
+-- create and on update alike (a PUT replaces the resource): ARM answers
+-- it before the resource provider sees the request, in ARM's shape, with
+-- no target.
+local function location_required()
+  return reply.error(400, "LocationRequired", "The location property is required for this definition.")
+end
+
 -- The location of a tracked resource of type rtype that a PUT body names:
 -- the region's name ("North Europe" -> "northeurope"), or nil and ARM's
 -- 400 (missing, not a string, or not a region the type is offered in).
 function M.location(body, rtype)
-  local loc, bad = M.need(body, "location", "location")
-  if not loc then return nil, bad end
+  local loc = body.location
+  if loc == nil or loc == json.null or loc == "" then return nil, location_required() end
   return M.region(loc, rtype, "location")
 end
 
@@ -120,11 +128,11 @@ function M.region(name, rtype, field)
   return nil, reply.error(r.status, r.code, r.message)
 end
 
--- A PUT on an existing resource e: nil when the body names no location or
--- e's, else the 400 for an unknown region or ARM's 409 for a move (a
--- tracked resource never changes region).  Checked before any update.
+-- A PUT on an existing resource e: nil when the body names e's location,
+-- else ARM's 400 for a missing location (a PUT is a whole resource, not a
+-- PATCH) or an unknown region, or its 409 for a move (a tracked resource
+-- never changes region).  Checked before any update.
 function M.same_location(e, body)
-  if body.location == nil or body.location == json.null then return nil end
   local loc, lerr = M.location(body, e.body.type)
   if not loc then return lerr end
   if loc == e.body.location then return nil end

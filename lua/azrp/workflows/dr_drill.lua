@@ -61,7 +61,7 @@ function M.check(config)
     if not want then
       local names = {}
       for n in pairs(KNOWN) do names[#names + 1] = n end
-      local hint = require("azrp.suggest").closest(k, names)
+      local hint = azrp.suggest(k, names)
       return nil, check_error(tostring(k), "unknown setting%s", hint and (" (did you mean " .. hint .. "?)") or "")
     end
     if type(v) ~= want then return nil, check_error(k, "must be a %s, not %s", want, type(v)) end
