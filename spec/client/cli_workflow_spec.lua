@@ -108,6 +108,13 @@ describe("azrp drill", function()
       local list = json.decode(runs.out)
       assert.are.equal(run_id, list[1].run_id)
       assert.are.equal("succeeded", list[1].state)
+      -- No secret in the journal, the report or the output: neither the
+      -- client secret nor a token (JWTs start eyJ) nor a SAS signature.
+      local h = io.popen("grep -rlE 'azrp-emulator-secret|eyJ[A-Za-z0-9_-]{10}|sig=' " .. state .. " " .. rep .. " 2>/dev/null")
+      assert.are.equal("", h:read("*a"))
+      h:close()
+      assert.is_nil(r.out:find(C.SECRET, 1, true))
+      assert.is_nil(r.err:find(C.SECRET, 1, true))
       -- The report's files, when azrp.report is there to write them.
       if pcall(require, "azrp.report") then assert.is_true(#slurp(rep .. "/report.json") > 0) end
     end)
