@@ -10,7 +10,9 @@ local NBSP = "\194\160"
 -- step names like restore_disks stay readable in the raw text.
 local function esc(s)
   s = tostring(s):gsub("[\r\n]+", " ")
-  s = s:gsub("[\\`*%[%]<>|&#~]", "\\%0")
+  s = s:gsub("[\\`*%[%]<>|~]", "\\%0")
+  -- '&' only where it would start an entity reference (&amp; &#38;)
+  s = s:gsub("&(#?%w+;)", "\\&%1")
   local out, n = {}, #s
   for i = 1, n do
     local c = s:sub(i, i)
@@ -36,6 +38,7 @@ end
 
 local function secs(s)
   if type(s) ~= "number" or s ~= s then return "–" end
+  if s == math.floor(s) and s < 1e15 then return string.format("%.0f", s) end
   if s >= 100 then return string.format("%.0f", s) end
   if s >= 10 then return string.format("%.1f", s) end
   if s >= 1 then return string.format("%.2f", s) end
@@ -76,6 +79,19 @@ local function sorted_keys(t)
   return keys
 end
 
+-- The figures a drill is run for first, then the others by name.
+local HEADLINE = { rpo_seconds = 1, rto_seconds = 2 }
+
+local function figure_keys(t)
+  local keys = sorted_keys(t)
+  table.sort(keys, function(a, b)
+    local ha, hb = HEADLINE[a] or 3, HEADLINE[b] or 3
+    if ha ~= hb then return ha < hb end
+    return a < b
+  end)
+  return keys
+end
+
 local function scale_of(r)
   local s = r.time_scale
   if type(s) == "number" and s > 0 and s ~= 1 then return s end
@@ -100,7 +116,7 @@ local function summary(r, out)
   end
   if type(r.exit_code) == "number" then parts[#parts + 1] = "exit code " .. number(r.exit_code) end
   if type(r.figures) == "table" then
-    for _, k in ipairs(sorted_keys(r.figures)) do parts[#parts + 1] = figure(k, r.figures[k]) end
+    for _, k in ipairs(figure_keys(r.figures)) do parts[#parts + 1] = figure(k, r.figures[k]) end
   end
   out[#out + 1] = table.concat(parts, " · ")
   out[#out + 1] = ""
@@ -143,9 +159,12 @@ local function step_rows(list, depth, scale, out)
     if type(s) == "table" then
       local name = esc(s.name or "?")
       if depth > 0 then name = string.rep(NBSP .. NBSP, depth - 1) .. "↳ " .. name end
-      local row = { name, esc(step_state(s)), secs(s.seconds) }
+      local state = step_state(s)
+      -- a step that never ran has no time to show, whatever zero it carries
+      local seconds = state ~= "skipped" and s.seconds or nil
+      local row = { name, esc(state), secs(seconds) }
       if scale then
-        row[#row + 1] = type(s.seconds) == "number" and duration(s.seconds / scale) or "–"
+        row[#row + 1] = type(seconds) == "number" and duration(seconds / scale) or "–"
       end
       row[#row + 1] = s.error ~= nil and esc(s.error) or ""
       out[#out + 1] = "| " .. table.concat(row, " | ") .. " |"
