@@ -5,11 +5,19 @@ local M = {}
 
 local NBSP = "\194\160"
 
+-- One line of text: line breaks become spaces, other control characters
+-- U+FFFD (a terminal or a renderer would act on them).
+local function line(s)
+  return (tostring(s):gsub("[\r\n]+", " "):gsub("%c", function(c)
+    return c == "\t" and " " or "\239\191\189"
+  end))
+end
+
 -- Text safe in a paragraph and in a table cell: one line, Markdown's
 -- punctuation escaped.  '_' only where it could open emphasis, so that
 -- step names like restore_disks stay readable in the raw text.
 local function esc(s)
-  s = tostring(s):gsub("[\r\n]+", " ")
+  s = line(s)
   s = s:gsub("[\\`*%[%]<>|~]", "\\%0")
   -- '&' only where it would start an entity reference (&amp; &#38;)
   s = s:gsub("&(#?%w+;)", "\\&%1")
@@ -26,7 +34,7 @@ end
 
 -- A code span that holds s whatever backticks s holds (CommonMark 6.1).
 local function code(s)
-  s = tostring(s):gsub("[\r\n]+", " ")
+  s = line(s)
   local longest = 0
   for run in s:gmatch("`+") do
     if #run > longest then longest = #run end
