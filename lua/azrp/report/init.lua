@@ -5,11 +5,22 @@
 --     local paths, err = report.write("runs/" .. r.run_id, r)
 --     io.write(report.render(r, "markdown"))
 --
--- r is { workflow, run_id, state, ok, exit_code, error, started_at,
--- ended_at, seconds, time_scale, figures, steps, resources, target }: see
--- the README.  Every format renders a cleaned copy of r (clean() below): a
--- report is meant to be attached to a ticket, so nothing in it may look
--- like a secret.
+-- r is a table:
+--   workflow, run_id     "dr_drill", "drill-20261206T192000-a1b2c3"
+--   state, ok, exit_code "succeeded" | "failed" | "interrupted" | "cleaned", bool, int
+--   error                nil | { kind, code, message, status } (an azrp error will do)
+--   started_at, ended_at epoch seconds; seconds: the run's duration
+--   time_scale           the emulator's (emulated seconds = wall / time_scale); 1 on Azure
+--   figures              { rpo_seconds = n, rto_seconds = n, <name> = n ... }
+--   steps                { { name, started, ended, seconds, ok, error,
+--                            state = "done" | "failed" | "skipped" | "interrupted",
+--                            substeps = { same shape } } }
+--   resources            { { kind, id, name, step, error,
+--                            state = "created" | "deleted" | "kept" | "left" | "unverified" } }
+--   target               { vm_id = ..., ... }
+-- Other fields are kept (in the JSON).  Every format renders a cleaned
+-- copy of r (clean() below): a report is meant to be attached to a
+-- ticket, so nothing in it may look like a secret.
 local M = {}
 
 local RENDERERS = {

@@ -89,7 +89,10 @@ local function layout(list, depth, cursor, rows, group)
       if not start and cursor and seconds and s.state ~= "skipped" then start = cursor end
       if start and not stop and seconds then stop = start + seconds end
       if start and stop and stop < start then stop = start end
-      if depth == 0 then group = #rows end
+      if depth == 0 then
+        rows.steps = (rows.steps or 0) + 1
+        group = rows.steps
+      end
       rows[#rows + 1] = { step = s, depth = depth, start = start, stop = stop, group = group,
         seconds = seconds or (start and stop and stop - start) or nil }
       if type(s.substeps) == "table" then layout(s.substeps, depth + 1, start, rows, group) end
@@ -173,7 +176,7 @@ function M.render(r)
 
   -- Bands for every other step with its substeps, so groups read as one.
   for _, row in ipairs(rows) do
-    if row.group % 2 == 1 then
+    if row.group % 2 == 0 then
       add(string.format('<rect x="0" y="%s" width="%d" height="%d" fill="#f4f6f8"/>', f1(row.y), M.WIDTH, row.h))
     end
   end
