@@ -274,6 +274,13 @@ describe("azrp.report", function()
       assert.matches('"steps": []', empty, 1, true)
       assert.matches('"resources": []', empty, 1, true)
       assert.matches('"figures": {}', empty, 1, true)
+      -- a table with holes is an object, NaN and infinity are null: still JSON
+      local odd = report.render({ workflow = "w", target = { [2] = "b", [3] = "c", [4] = "d" },
+        figures = { nan = 0 / 0, inf = math.huge } }, "json")
+      local back = assert(json.decode(odd))
+      assert.are.same({ ["2"] = "b", ["3"] = "c", ["4"] = "d" }, back.target)
+      assert.are.equal(json.null, back.figures.nan)
+      assert.are.equal(json.null, back.figures.inf)
     end)
 
     it("timeline.svg renders with rsvg-convert to a PNG of the size it states", function()

@@ -34,7 +34,10 @@ local function is_list(t)
     if type(k) ~= "number" or k < 1 or k ~= math.floor(k) then return false end
     n = n + 1
   end
-  return n > 0 and t[n] ~= nil
+  for i = 1, n do
+    if t[i] == nil then return false end
+  end
+  return n > 0
 end
 
 local encode

@@ -63,6 +63,7 @@ local function duration(s)
 end
 
 local function number(x)
+  if x ~= x or x == math.huge or x == -math.huge then return "?" end
   if x == math.floor(x) and math.abs(x) < 1e15 then return string.format("%.0f", x) end
   return string.format("%.4g", x)
 end
