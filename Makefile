@@ -28,8 +28,9 @@ PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
                 libcurl4-openssl-dev libssl-dev lua-cjson lua-filesystem luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 # lua5.1-5.3 run the client-5.x busted runs (Debian's lua-busted, lua-cjson
-# and lua-socket are packaged for every Lua).
-PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli
+# and lua-socket are packaged for every Lua).  librsvg2-bin's rsvg-convert
+# checks that a report's timeline.svg renders.
+PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli librsvg2-bin
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 
 SRCS = $(wildcard src/*.c)
