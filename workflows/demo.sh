@@ -16,5 +16,5 @@ while [ ! -s "$dir/ready.json" ]; do
   if [ $i -gt 200 ]; then echo "demo: the emulator did not start:"; cat "$dir/emulator.log"; exit 1; fi
   sleep 0.1
 done
-lua5.4 bin/azrp drill workflows/drill.json --emulator "$dir/ready.json" --state-dir "$dir/runs" \
+lua5.4 bin/azrp drill workflows/drill.lua --emulator "$dir/ready.json" --state-dir "$dir/runs" \
   --report demo-report -o table

@@ -14,10 +14,32 @@ local function invalid(field, msg)
   return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field, message = msg }
 end
 
--- The config: CONFIG's JSON object, then the options over it.
+-- A Lua config file: a chunk returning a table, run with no globals (a
+-- config is data; it cannot call os.execute).
+local function lua_config(path)
+  local f, err
+  if setfenv then
+    f, err = loadfile(path)
+    if f then setfenv(f, {}) end
+  else
+    f, err = loadfile(path, "t", {})
+  end
+  if not f then return nil, invalid("CONFIG", tostring(err)) end
+  local ok, v = pcall(f)
+  if not ok then return nil, invalid("CONFIG", path .. ": " .. tostring(v)) end
+  if type(v) ~= "table" then return nil, invalid("CONFIG", path .. " must return a table, not " .. type(v)) end
+  return v
+end
+
+-- The config: CONFIG (a Lua file returning a table, or a JSON object),
+-- then the options over it.
 local function config(opts, pos)
   local cfg = {}
-  if pos[1] then
+  if pos[1] and pos[1]:match("%.lua$") then
+    local v, err = lua_config(pos[1])
+    if not v then return nil, err end
+    for k, x in pairs(v) do cfg[k] = x end
+  elseif pos[1] then
     local f, err = io.open(pos[1], "rb")
     if not f then return nil, invalid("CONFIG", "cannot read " .. pos[1] .. ": " .. tostring(err)) end
     local text = f:read("*a")
@@ -30,6 +52,7 @@ local function config(opts, pos)
   if opts.dr_location then cfg.dr_location = opts.dr_location end
   if opts.dr_resource_group then cfg.dr_resource_group = opts.dr_resource_group end
   if opts.keep_copy then cfg.keep_copy = true end
+  if opts.exclude_unsupported then cfg.unsupported_disks = "exclude" end
   if opts.no_keep_restore_point then cfg.keep_source_restore_point = false end
   if opts.health_timeout then cfg.health_timeout = opts.health_timeout end
   return drill.check(cfg)
@@ -43,6 +66,7 @@ return command.action{
   positionals = true,
   options = common.options{
     { "vm", metavar = "ID", help = "the VM's resource id" },
+    { "exclude-unsupported", flag = true, help = "drill without the VM's Ultra and shared data disks (refused by default)" },
     { "dr-location", metavar = "REGION", help = "the DR region (e.g. northeurope)" },
     { "dr-resource-group", metavar = "RG", help = "the resource group the drill works in" },
     { "keep-copy", flag = true, help = "keep the restore point copied to the DR region" },

@@ -36,9 +36,14 @@ function M.printer(env, opts)
         if f.rpo_seconds then figs[#figs + 1] = string.format("RPO %.1f s", f.rpo_seconds) end
         if f.rto_seconds then figs[#figs + 1] = string.format("RTO %.1f s", f.rto_seconds) end
         local scale = e.report and e.report.time_scale
-        if #figs > 0 and scale and scale ~= 1 then figs[#figs] = figs[#figs] .. " (Azure time; emulator x" .. 1 / scale .. ")" end
+        if #figs > 0 and scale and scale ~= 1 then figs[#figs] = figs[#figs] .. string.format(" (Azure time; emulator x%g)", 1 / scale) end
         line(string.format("azrp: run %s %s, exit %s%s", e.run_id, e.state, tostring(e.exit_code),
           #figs > 0 and (": " .. table.concat(figs, ", ")) or ""))
+        local r = e.report or {}
+        local files = r.report_files or (r.journal and { markdown = r.journal .. "/report.md" })
+        if files and files.markdown then
+          line("azrp: report " .. files.markdown .. (files.svg and (", timeline " .. files.svg) or ""))
+        end
       end
     elseif e.type == "step" then
       if e.state ~= "start" then

@@ -16,7 +16,8 @@
 --   finish = function(ctx, outcome) (optional: adjust what cleanup keeps),
 --   on_interrupt = "cleanup" | "keep" }.
 -- Steps see ctx (azrp.workflow.run).  Exit codes: 0 succeeded, 1 a step
--- failed, 3 a check refused the target, 4 interrupted, 5 something left
+-- failed, 2 the config was refused (by check, or by a step's preflight:
+-- an error of kind "invalid"), 3 a check failed, 4 interrupted, 5 something left
 -- behind (run `azrp cleanup RUN`).
 local azrp = require "azrp"
 local journal = require "azrp.workflow.journal"
@@ -146,7 +147,9 @@ local function drive(run, opts)
   local code
   if left or cleanup_err then code = M.EXIT.cleanup
   elseif interrupted then code = M.EXIT.interrupted
-  elseif err then code = (type(err) == "table" and err.kind == "check") and M.EXIT.check or M.EXIT.failed
+  elseif err then
+    local kind = type(err) == "table" and err.kind
+    code = kind == "check" and M.EXIT.check or kind == "invalid" and M.EXIT.usage or M.EXIT.failed
   else code = M.EXIT.ok end
   run.state = outcome
   run:record{ type = "state", state = outcome, error = err and tostring(err) or nil }

@@ -330,7 +330,7 @@ function Run:create_all(specs)
       -- A resource that failed is never kept: cleanup deletes what is there.
       self:record{ type = "keep", key = spec.key, keep = false }
     end
-    self:record{ type = "substep", step = self.current, name = spec.name or spec.key, started = started[j],
+    self:record{ type = "substep", step = self.current, name = spec.key, started = started[j],
       seconds = round(azrp.wall() - started[j]), ok = v ~= nil, error = verr and tostring(verr) or nil }
     self:emit{ type = "resource", kind = spec.kind, name = spec.name, id = spec.id,
       state = v and "created" or "failed", error = verr and tostring(verr) or nil }

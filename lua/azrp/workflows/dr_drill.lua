@@ -51,7 +51,7 @@ local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
 local KNOWN = { vm_id = "string", dr_location = "string", dr_resource_group = "string",
   keep_source_restore_point = "boolean", keep_copy = "boolean", health_timeout = "number",
-  health = "table", copy_timeout = "number", busy_timeout = "number" }
+  health = "table", copy_timeout = "number", busy_timeout = "number", unsupported_disks = "string" }
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
@@ -75,6 +75,9 @@ function M.check(config)
   if not azrp.location(config.dr_location) then return nil, check_error("dr_location", "is not a region name") end
   if not config.dr_resource_group:match("^[%w%-_%.%(%)]+$") then
     return nil, check_error("dr_resource_group", "%q is not a resource group name", config.dr_resource_group)
+  end
+  if config.unsupported_disks and config.unsupported_disks ~= "refuse" and config.unsupported_disks ~= "exclude" then
+    return nil, check_error("unsupported_disks", "must be \"refuse\" or \"exclude\", not %q", config.unsupported_disks)
   end
   for _, name in ipairs(config.health or {}) do
     if not M.checks[name] then return nil, check_error("health", "no health check named %q", tostring(name)) end
@@ -132,6 +135,71 @@ M.checks = {
 
 local steps = {}
 
+local function config_error(field, fmt, ...)
+  return azrp.error{ kind = "invalid", code = "PreflightFailed", target = field,
+    message = field .. ": " .. string.format(fmt, ...), retryable = false }
+end
+
+-- Why a disk of the VM cannot be in a restore point, or nil.
+local function unsupported(d, disk_body, is_os)
+  local sku = (d.managedDisk and d.managedDisk.storageAccountType)
+    or (disk_body and disk_body.sku and disk_body.sku.name)
+  if is_os and d.diffDiskSettings then return "an ephemeral OS disk" end
+  if sku == "UltraSSD_LRS" then return "an Ultra disk" end
+  if sku == "PremiumV2_LRS" then return nil end
+  local shares = disk_body and disk_body.properties and tonumber(disk_body.properties.maxShares)
+  if shares and shares > 1 then return "a shared disk (maxShares " .. shares .. ")" end
+end
+
+-- Reads only: the VM and its disks, the DR resource group, the two
+-- collections when they exist.  Anything wrong is a config error (exit 2)
+-- before anything is created.
+function steps.preflight(ctx)
+  local c, cfg = ctx.client, ctx.config
+  local vm, err = c:call("VirtualMachines_Get", { id = cfg.vm_id })
+  if not vm then
+    if err.status == 404 then return nil, config_error("vm_id", "no VM %s (%s)", cfg.vm_id, tostring(err.message)) end
+    return nil, err
+  end
+  local sp = vm.properties.storageProfile or {}
+  local disks = {}
+  if sp.osDisk then disks[#disks + 1] = { d = sp.osDisk, os = true } end
+  for _, d in ipairs(sp.dataDisks or {}) do disks[#disks + 1] = { d = d } end
+  local ops = {}
+  for i, x in ipairs(disks) do
+    local id = x.d.managedDisk and x.d.managedDisk.id
+    if id then ops[i] = c:begin("Disks_Get", { id = id }) end
+  end
+  local list = {}
+  for i = 1, #disks do list[#list + 1] = ops[i] end
+  azrp.wait_all(list)
+  local exclude = {}
+  for i, x in ipairs(disks) do
+    local body = ops[i] and ops[i]:result()
+    local why = unsupported(x.d, body, x.os)
+    if why then
+      local name = x.d.name or (x.d.managedDisk and x.d.managedDisk.id)
+      if x.os or cfg.unsupported_disks ~= "exclude" then
+        return nil, config_error("vm_id", "disk %s is %s, which restore points do not support%s", tostring(name), why,
+          x.os and "" or " (set unsupported_disks = \"exclude\" to drill without it)")
+      end
+      exclude[#exclude + 1] = { id = x.d.managedDisk.id }
+      ctx:emit{ type = "note", message = string.format("disk %s is %s: excluded from the drill", tostring(name), why) }
+    end
+  end
+  local rg
+  rg, err = c:call("ResourceGroups_Get", { resource_group_name = cfg.dr_resource_group })
+  if not rg then
+    if err.status == 404 then
+      return nil, config_error("dr_resource_group", "resource group %s does not exist (create it: az group create -n %s -l %s)",
+        cfg.dr_resource_group, cfg.dr_resource_group, cfg.dr_location)
+    end
+    return nil, err
+  end
+  ctx:set("exclude_disks", exclude)
+  return true
+end
+
 -- rpc-<vm> next to the VM, reused when it is this VM's.
 function steps.source_collection(ctx)
   local c, cfg = ctx.client, ctx.config
@@ -162,7 +230,8 @@ function steps.restore_point(ctx)
   local spec = { key = "source_restore_point", kind = "restore_point", name = name,
     id = coll.id .. "/restorePoints/" .. name, keep = ctx.config.keep_source_restore_point,
     op = "RestorePoints_Create", params = { resource_group_name = vm.rg, restore_point_collection_name = coll.name,
-      restore_point_name = name, body = { properties = {} } } }
+      restore_point_name = name, body = { properties = {
+        excludeDisks = #(ctx.data.exclude_disks or {}) > 0 and ctx.data.exclude_disks or nil } } } }
   -- Azure makes one restore point of a VM at a time: while another is
   -- being created (another drill, a backup), wait for it.
   local deadline = azrp.now() + ctx:scaled(ctx.config.busy_timeout or 3600)
@@ -356,7 +425,9 @@ function steps.health(ctx)
       return true
     end
     if vm.properties.provisioningState == "Failed" or azrp.now() >= deadline then
-      return nil, drill_error("Unhealthy", "test VM %s: %s", ctx.data.test_vm.name, failed)
+      -- The drill ran but the VM did not come up: a failed check (exit 3).
+      return nil, azrp.error{ kind = "check", code = "Unhealthy", retryable = false,
+        message = string.format("test VM %s: %s", ctx.data.test_vm.name, failed) }
     end
     local ok, serr = ctx:sleep(interval)
     if not ok then return nil, serr end
@@ -364,7 +435,7 @@ function steps.health(ctx)
 end
 
 M.steps = {}
-for _, name in ipairs({ "source_collection", "restore_point", "dr_collection", "copy", "restore_disks", "network",
+for _, name in ipairs({ "preflight", "source_collection", "restore_point", "dr_collection", "copy", "restore_disks", "network",
   "create_vm", "health" }) do
   M.steps[#M.steps + 1] = { name = name, run = steps[name] }
 end
