@@ -124,6 +124,17 @@ describe("the DR drill", function()
     assert.are.equal(404, gerr.status)
     assert.is_table(client:call("RestorePoints_Get", { id = rp_id }))
   end)
+
+  it("reports a test VM that fails a health check as a failed check (exit 3), cleaned up", function()
+    local before = dr_inventory(em, client)
+    local r, err, partial = drill.run(client, opts(), { state_dir = state_dir(), time_scale = 0.002, trap = false,
+      health_checks = { function() return nil, "port 443 does not answer" end } })
+    assert.is_nil(r)
+    assert.are.equal("check", err.kind)
+    assert.are.equal(3, partial.exit_code)
+    assert.matches("port 443 does not answer", err.message)
+    assert.are.same(before, dr_inventory(em, client))
+  end)
 end)
 
 describe("a DR drill whose test VM fails to provision", function()
@@ -147,6 +158,30 @@ describe("a DR drill whose test VM fails to provision", function()
     -- Nothing reached the emulator but the counters request itself.
     assert.are.equal(n0.total + 1, C.counters(em).total)
   end)
+
+  -- Preflight refusals: config errors (exit 2) with nothing created.
+  local function writes(em)
+    local n = 0
+    for op, count in pairs(C.counters(em).operations or {}) do
+      if op:match("Create") or op:match("Delete") or op:match("Update") then n = n + count end
+    end
+    return n
+  end
+  for _, case in ipairs({
+    { "a VM that does not exist", { vm_id = C.VM_ID:gsub("vm%-app%-01$", "vm-nope") }, "vm_id", "no VM" },
+    { "a DR resource group that does not exist", { dr_resource_group = "rg-nope" }, "dr_resource_group", "does not exist" },
+  }) do
+    it("refuses " .. case[1] .. " in preflight (exit 2), creating nothing", function()
+      C.admin(em, "POST", "/_emulator/counters/reset")
+      local r, err, partial = drill.run(client, opts(case[2]), { state_dir = state_dir(), trap = false })
+      assert.is_nil(r)
+      assert.are.equal(2, partial.exit_code)
+      assert.are.equal("preflight", partial.failed_step)
+      assert.matches(case[3] .. ": .*" .. case[4], err.message)
+      assert.are.same({}, partial.resources)
+      assert.are.equal(0, writes(em))
+    end)
+  end
 
   it("names the failing step and still cleans up everything", function()
     local before = dr_inventory(em, client)

@@ -7,7 +7,7 @@ local C = require "support.client"
 local I = {}
 
 local function raw_list(em, client, path)
-  local res, err = client:request{ method = "GET", auth = true, url = em.url .. "/subscriptions/" .. C.SUB .. path }:wait()
+  local res, err = client:request{ method = "GET", auth = true, retry = true, url = em.url .. "/subscriptions/" .. C.SUB .. path }:wait()
   assert(res, tostring(err))
   if res.status == 404 then return {} end
   assert(res.status == 200, res.body)
