@@ -64,7 +64,9 @@ end
 
 local function wait_exit(pid)
   for _ = 1, 600 do
-    if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then return end
+    -- os.execute: true or nil on 5.2+, 0 or not on 5.1 and LuaJIT.
+    local alive = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+    if not (alive == true or alive == 0) then return end
     os.execute("sleep 0.05")
   end
   error("process " .. pid .. " did not end")

@@ -135,7 +135,7 @@ describe("a DR drill stopped by a signal", function()
   end)
 end)
 
-describe("two DR drills of one VM started at once", function()
+describe("two DR drills at once", function()
   local em, client, state_dir
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
@@ -144,20 +144,30 @@ describe("two DR drills of one VM started at once", function()
   end)
   teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
 
-  it("both pass, each with its own resources, and both clean up", function()
+  local function both(vm_a, vm_b)
     local before = I.dr(em, client)
-    local cmd = "env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s 0 > %s 2>&1; echo $? >> %s"
+    local cmd = "env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s 0 KILL 0.002 %s > %s 2>&1; echo $? >> %s"
     local a, b = os.tmpname(), os.tmpname()
-    os.execute(string.format("(" .. cmd .. ") & (" .. cmd .. ") & wait", LUA, em.url, em.ca_file, state_dir, a, a,
-      LUA, em.url, em.ca_file, state_dir, b, b))
+    os.execute(string.format("(" .. cmd .. ") & (" .. cmd .. ") & wait", LUA, em.url, em.ca_file, state_dir, vm_a, a, a,
+      LUA, em.url, em.ca_file, state_dir, vm_b, b, b))
     local function read(f) local h = io.open(f); local s = h:read("*a"); h:close(); os.remove(f); return s end
     local oa, ob = read(a), read(b)
     assert.matches("exit 0", oa)
     assert.matches("exit 0", ob)
     local ida, idb = oa:match("run (%S+)"), ob:match("run (%S+)")
     assert.are_not.equal(ida, idb)
+    assert.are.same(before, I.dr(em, client))
+    return ida, idb
+  end
+
+  it("of one VM: both pass (one restore point at a time), each with its own resources, and both clean up", function()
+    local ida, idb = both("vm-app-01", "vm-app-01")
     assert.are.equal(1, count_run_rps(client, ida))
     assert.are.equal(1, count_run_rps(client, idb))
-    assert.are.same(before, I.dr(em, client))
+  end)
+
+  it("of two VMs into one resource group: both pass and clean up", function()
+    local ida = both("vm-app-01", "vm-sql-01")
+    assert.are.equal(1, count_run_rps(client, ida))
   end)
 end)

@@ -125,6 +125,18 @@ describe("the DR drill", function()
     assert.is_table(client:call("RestorePoints_Get", { id = rp_id }))
   end)
 
+  it("drills a VM without its Ultra and shared disks when told to exclude them", function()
+    local before = dr_inventory(em, client)
+    local r, err = drill.run(client, opts{ vm_id = C.VM_ID:gsub("vm%-app%-01$", "vm-sql-01"), unsupported_disks = "exclude" },
+      { state_dir = state_dir(), time_scale = 0.002, trap = false })
+    assert.is_table(r, tostring(err))
+    local disks = {}
+    for _, res in ipairs(r.resources) do if res.kind == "disk" then disks[#disks + 1] = res.name:match("%-(%w+)$") end end
+    table.sort(disks)
+    assert.are.same({ "lun2", "os" }, disks)
+    assert.are.same(before, dr_inventory(em, client))
+  end)
+
   it("reports a test VM that fails a health check as a failed check (exit 3), cleaned up", function()
     local before = dr_inventory(em, client)
     local r, err, partial = drill.run(client, opts(), { state_dir = state_dir(), time_scale = 0.002, trap = false,
@@ -170,6 +182,10 @@ describe("a DR drill whose test VM fails to provision", function()
   for _, case in ipairs({
     { "a VM that does not exist", { vm_id = C.VM_ID:gsub("vm%-app%-01$", "vm-nope") }, "vm_id", "no VM" },
     { "a DR resource group that does not exist", { dr_resource_group = "rg-nope" }, "dr_resource_group", "does not exist" },
+    { "a VM with an Ultra disk (unless told to exclude it)", { vm_id = C.VM_ID:gsub("vm%-app%-01$", "vm-sql-01") },
+      "vm_id", "is an Ultra disk, which restore points do not support" },
+    { "a VM with an ephemeral OS disk", { vm_id = C.VM_ID:gsub("vm%-app%-01$", "vm-eph-01"), unsupported_disks = "exclude" },
+      "vm_id", "is an ephemeral OS disk" },
   }) do
     it("refuses " .. case[1] .. " in preflight (exit 2), creating nothing", function()
       C.admin(em, "POST", "/_emulator/counters/reset")

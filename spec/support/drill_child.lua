@@ -1,7 +1,8 @@
 -- A DR drill in a child process that kills itself at its Nth progress
 -- event, for the crash specs (a real SIGKILL, or SIGTERM/SIGINT, at an
 -- exact moment of the run):
---   lua spec/support/drill_child.lua URL CA_FILE STATE_DIR N [KILL|TERM|INT] [TIME_SCALE]
+--   lua spec/support/drill_child.lua URL CA_FILE STATE_DIR N [KILL|TERM|INT] [TIME_SCALE] [VM_NAME]
+-- (N = 0: no kill; VM_NAME defaults to vm-app-01, its unsupported disks excluded)
 -- Prints "run <id>" first; exits with the report's exit code.
 package.path = "./lua/?.lua;./lua/?/init.lua;./spec/?.lua;" .. package.path
 package.cpath = (jit and "./build/jit/?.so;" or ("./build/" .. _VERSION:match("%d%.%d") .. "/?.so;")) .. package.cpath
@@ -10,10 +11,11 @@ local C = require "support.client"
 local drill = require "azrp.workflows.dr_drill"
 
 local url, ca, state_dir, n, sig, scale = arg[1], arg[2], arg[3], tonumber(arg[4]), arg[5] or "KILL", tonumber(arg[6] or "0.002")
+local vm = arg[7] and C.VM_ID:gsub("vm%-app%-01$", arg[7]) or C.VM_ID
 local client = C.client({ url = url, ca_file = ca })
 local count = 0
 local report = require("azrp.workflow").start(drill, client,
-  { vm_id = C.VM_ID, dr_location = "northeurope", dr_resource_group = "rg-dr" },
+  { vm_id = vm, dr_location = "northeurope", dr_resource_group = "rg-dr", unsupported_disks = "exclude" },
   { state_dir = state_dir, time_scale = scale, progress = function(e)
     if e.type == "run" and e.state == "started" then io.stdout:write("run ", e.run_id, "\n"); io.stdout:flush() end
     count = count + 1
@@ -22,5 +24,7 @@ local report = require("azrp.workflow").start(drill, client,
       os.execute("kill -" .. sig .. " " .. azrp.host.pid())
     end
   end })
-io.stdout:write("events ", count, "\nexit ", tostring(report and report.exit_code), "\n")
+io.stdout:write("events ", count, "\n")
+if report and report.error then io.stdout:write("error ", tostring(report.error.code), ": ", tostring(report.error.message), "\n") end
+io.stdout:write("exit ", tostring(report and report.exit_code), "\n")
 os.exit(report and report.exit_code or 9)

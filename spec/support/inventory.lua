@@ -37,7 +37,9 @@ function I.dr(em, client)
       out[#out + 1] = it.type .. "/" .. it.name
     end
   end
-  for _, rp in ipairs(I.restore_points(client, "rg-dr", "rpc-vm-app-01-dr")) do out[#out + 1] = "restorePoint/" .. rp end
+  for _, coll in ipairs({ "rpc-vm-app-01-dr", "rpc-vm-sql-01-dr" }) do
+    for _, rp in ipairs(I.restore_points(client, "rg-dr", coll)) do out[#out + 1] = "restorePoint/" .. coll .. "/" .. rp end
+  end
   table.sort(out)
   return out
 end

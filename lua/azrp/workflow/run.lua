@@ -369,6 +369,14 @@ function Run:ensure(spec, accept)
   local s = copy(spec)
   s.keep = true
   local body, err = self:create(s)
+  if not body and type(err) == "table" and err.code == "NameInUse" then
+    -- Another run made it between our look and our create: share it.
+    body, err = self.client:call(kinds.get(spec.kind).get, { id = spec.id })
+    if not body then return nil, err end
+    local ok, msg = accept(body)
+    if not ok then return nil, wf_error("InUse", "%s", msg) end
+    return body, false
+  end
   if not body then return nil, err end
   return body, true
 end
