@@ -1,31 +1,8 @@
 --- azrp resume RUN: continues a run from its journal (after a crash or a
 -- kill); a run that left resources behind has its cleanup retried.
-local azrp = require "azrp"
-local command = require "azrp.cli.command"
 local common = require "azrp.cli.run_common"
-local progress = require "azrp.cli.progress"
 local workflow = require "azrp.workflow"
 
-return command.action{
-  name = "resume",
-  summary = "continue a run from its journal",
-  positionals = true,
-  options = common.options{},
-  columns = common.COLUMNS,
-  check = function(_, pos)
-    if #pos ~= 1 then return nil, "expected one RUN id (see 'azrp runs')" end
-    return true
-  end,
-  run = function(api, opts, env, pos)
-    local ropts, err = common.run_opts(opts, env, api.info, progress.printer(env, opts))
-    if not ropts then return nil, err end
-    local report
-    report, err = workflow.resume(api.client, pos[1], ropts)
-    if not report then
-      if azrp.is_error(err) and err.kind == "journal" and err.code ~= "RunInProgress" then err.kind = "invalid" end
-      return nil, err
-    end
-    if opts.json then return command.NOTHING, nil, report.exit_code end
-    return common.result(report, opts), nil, report.exit_code
-  end,
-}
+return common.on_run("resume", "continue a run from its journal", {}, function(client, run_id, ropts)
+  return workflow.resume(client, run_id, ropts)
+end)

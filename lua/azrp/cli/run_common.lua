@@ -40,4 +40,37 @@ function M.result(report, opts)
   return report
 end
 
+--- on_run(name, summary, extra_options, fn) -> the command of a verb on
+-- one journalled run (resume, cleanup): fn(client, run_id, run_opts, opts)
+-- -> report | nil, err.  A journal that is not there or not a run's is a
+-- usage error (exit 2); one in use by another process is a failure.
+function M.on_run(name, summary, extra, fn)
+  local azrp = require "azrp"
+  local command = require "azrp.cli.command"
+  local progress = require "azrp.cli.progress"
+  return command.action{
+    name = name,
+    summary = summary,
+    positionals = true,
+    options = M.options(extra),
+    columns = M.COLUMNS,
+    check = function(_, pos)
+      if #pos ~= 1 then return nil, "expected one RUN id (see 'azrp runs')" end
+      return true
+    end,
+    run = function(api, opts, env, pos)
+      local ropts, err = M.run_opts(opts, env, api.info, progress.printer(env, opts))
+      if not ropts then return nil, err end
+      local report
+      report, err = fn(api.client, pos[1], ropts, opts)
+      if not report then
+        if azrp.is_error(err) and err.kind == "journal" and err.code ~= "RunInProgress" then err.kind = "invalid" end
+        return nil, err
+      end
+      if opts.json then return command.NOTHING, nil, report.exit_code end
+      return M.result(report, opts), nil, report.exit_code
+    end,
+  }
+end
+
 return M

@@ -197,19 +197,17 @@ function steps.preflight(ctx)
     return nil, err
   end
   ctx:set("exclude_disks", exclude)
+  ctx:set("source_vm", { id = vm.id, name = vm.name, location = vm.location })
   return true
 end
 
 -- rpc-<vm> next to the VM, reused when it is this VM's.
 function steps.source_collection(ctx)
-  local c, cfg = ctx.client, ctx.config
-  local vm, err = c:call("VirtualMachines_Get", { id = cfg.vm_id })
-  if not vm then return nil, err end
+  local vm = ctx.data.source_vm  -- read by preflight
   local sub, rg, name = parse_vm_id(vm.id)
   local coll_name = "rpc-" .. name
   local id = "/subscriptions/" .. sub .. "/resourceGroups/" .. rg .. "/providers/Microsoft.Compute/restorePointCollections/" .. coll_name
-  local coll
-  coll, err = ctx:ensure({ key = "source_collection", kind = "collection", id = id, name = coll_name,
+  local coll, err = ctx:ensure({ key = "source_collection", kind = "collection", id = id, name = coll_name,
     op = "RestorePointCollections_CreateOrUpdate", params = { resource_group_name = rg,
       restore_point_collection_name = coll_name, body = { location = vm.location, properties = { source = { id = vm.id } } } } },
     function(body)
