@@ -164,8 +164,9 @@ describe("virtual machines", function()
     local nic_id = nic("nic-r")
     disk(t, "os-copy", { creationData = { createOption = "Copy", sourceResourceId = DISKS .. "vm-app-01-osdisk" }, osType = "Linux" })
     disk(t, "data-copy", { creationData = { createOption = "Copy", sourceResourceId = DISKS .. "vm-app-01-data0" } })
+    -- the copy keeps vm-app-01's Trusted Launch, so the VM must have it too
     local body = { location = "westeurope", properties = {
-      hardwareProfile = { vmSize = "Standard_D2s_v5" },
+      hardwareProfile = { vmSize = "Standard_D2s_v5" }, securityProfile = { securityType = "TrustedLaunch" },
       storageProfile = { osDisk = { createOption = "Attach", osType = "Linux", managedDisk = { id = DISKS .. "os-copy" } },
         dataDisks = { { lun = 0, createOption = "Attach", managedDisk = { id = DISKS .. "data-copy" } } } },
       networkProfile = { networkInterfaces = { { id = nic_id } } } } }

@@ -21,9 +21,11 @@ M.__index = M
 M.PROVIDERS = {
   "azrp.emulator.providers.resources",
   "azrp.emulator.providers.network",
+  "azrp.emulator.providers.disk_encryption_sets",
   "azrp.emulator.providers.disks",
   "azrp.emulator.providers.snapshots",
   "azrp.emulator.providers.virtual_machines",
+  "azrp.emulator.providers.vm_extensions",
   "azrp.emulator.providers.restore_points",
   "azrp.emulator.providers.disk_restore_points",
   "azrp.emulator.providers.images",

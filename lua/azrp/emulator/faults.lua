@@ -1,7 +1,10 @@
 -- Fault injection: per run (--faults) and per request (a header).
 --
--- A spec is a comma-separated list of NAME[@OPERATION]=PROBABILITY and an
--- optional seed=N, e.g. "429=0.05,500@RestorePoints_Create=0.5,seed=7",
+-- A spec is a comma-separated list of NAME[@OPERATION]=PROBABILITY[xTIMES]
+-- and an optional seed=N, e.g. "429=0.05,500@RestorePoints_Create=0.5,seed=7";
+-- xTIMES makes a rule fire at most TIMES times, so that
+-- "failed@VirtualMachines_CreateOrUpdate=1x1" fails the next VM PUT and no
+-- other (a rollback's PUT then succeeds),
 -- and an optional retry_after=SECONDS (default 1), the nominal wait that
 -- injected 429s and 503s ask for.
 -- The same spec and seed give the same faults for the same sequence of
@@ -52,11 +55,13 @@ function M.parse(spec)
         table.sort(names)
         return nil, string.format("unknown fault '%s' (known: %s)", name, table.concat(names, ", "))
       end
-      local p = tonumber(value)
+      local pv, times = value:match("^(.-)x(%d+)$")
+      local p = tonumber(pv or value)
       if not p or p < 0 or p > 1 then
-        return nil, string.format("fault '%s' needs a probability from 0 to 1, got '%s'", key, value)
+        return nil, string.format("fault '%s' needs a probability from 0 to 1 (and optionally xTIMES), got '%s'",
+          key, value)
       end
-      rules[#rules + 1] = { name = name, op = op, p = p }
+      rules[#rules + 1] = { name = name, op = op, p = p, left = times and tonumber(times) }
     end
   end
   return rules, seed
@@ -106,7 +111,10 @@ function M:pick(req, route)
     if M.NAMES[forced] then return make(forced, tonumber(req.headers["x-azrp-fault-seconds"] or "")) end
   end
   for _, r in ipairs(self.rules) do
-    if (not r.op or r.op == route.op) and self:random() < r.p then return make(r.name) end
+    if (not r.op or r.op == route.op) and (r.left == nil or r.left > 0) and self:random() < r.p then
+      if r.left then r.left = r.left - 1 end
+      return make(r.name)
+    end
   end
   return nil
 end

@@ -5,12 +5,43 @@
 --   resource_groups = { { name, location, subscription?, tags? } }
 --   networks = { { resource_group, name, location, address_prefix,
 --                  subnets = { { name, prefix } } } }
---   disks = { { resource_group, name, location, sku, size_gb, max_shares?, os_type? } }
+--   disk_encryption_sets = { { resource_group, name, location, encryption_type?, key_url? } }
+--   disks = { { resource_group, name, location, sku, size_gb, max_shares?, os_type?,
+--               hyper_v?, zones?, disk_encryption_set?, network_access_policy? } }
 --   vms = { { resource_group, name, location, size, os_type, image?,
---             os_disk = { size_gb, sku, ephemeral? },
---             data_disks = { { lun, size_gb, sku } | { lun, disk = "<name in disks>" } },
---             subnet = "<vnet>/<subnet>", security_type?, tags? } }
+--             os_disk = { size_gb, sku, ephemeral?, disk_encryption_set? },
+--             data_disks = { { lun, size_gb, sku, caching?, disk_encryption_set? }
+--                            | { lun, disk = "<name in disks>", caching? } },
+--             subnet = "<vnet>/<subnet>", security_type?, tags?,
+--             zones?, hyper_v?, disk_encryption_set?, ade? } }
 --   resources = { { path = "<ARM id>", body = { ... } } }   any other PUT
+--
+-- What a restore must match, per VM (each also checked by the API as
+-- Azure checks it, see vm_rules.lua):
+--   zones = { "1" }            the VM and the disks it creates in zone 1
+--   hyper_v = "V1" | "V2"      the generation, through the image: V1 picks
+--                              the Gen1 Ubuntu SKU (22_04-lts), V2 (the
+--                              default) the Gen2 one; with image given it
+--                              must agree with the image's SKU
+--   security_type = "TrustedLaunch" | "ConfidentialVM"   securityProfile
+--                              with uefiSettings (secure boot, vTPM); the
+--                              OS disk gets the matching securityType
+--   disk_encryption_set = "des-prod"   a set of disk_encryption_sets (its
+--                              name in the VM's resource group, or an id)
+--                              for every disk the VM creates; os_disk. and
+--                              data_disks[i].disk_encryption_set per disk
+--   ade = true                 Azure Disk Encryption: the
+--                              AzureDiskEncryption(ForLinux) extension, all
+--                              volumes
+--   size, os_disk.sku, data_disks[i].sku   VM size and disk SKUs (a
+--                              Premium disk needs a size like
+--                              Standard_D2s_v3, not Standard_D2_v3)
+-- e.g. { resource_group = "rg-prod", name = "vm-z", location = "westeurope",
+--        size = "Standard_D2s_v3", os_type = "Linux", zones = { "1" },
+--        hyper_v = "V2", security_type = "TrustedLaunch",
+--        disk_encryption_set = "des-prod", ade = false,
+--        os_disk = { size_gb = 1, sku = "Premium_LRS" },
+--        data_disks = { { lun = 0, size_gb = 1, sku = "StandardSSD_LRS" } } }
 -- Everything but identity is created through the emulator's own API
 -- handlers, so seeded resources have exactly the shapes the API makes, and
 -- a bad seed fails with the same message the API would give, naming the
@@ -27,6 +58,8 @@ M.CLIENT_SECRET = "azrp-emulator-secret"
 
 local UBUNTU = { publisher = "Canonical", offer = "0001-com-ubuntu-server-jammy",
   sku = "22_04-lts-gen2", version = "latest" }
+local UBUNTU_GEN1 = { publisher = "Canonical", offer = "0001-com-ubuntu-server-jammy",
+  sku = "22_04-lts", version = "latest" }
 
 -- The demo fleet: a production VM to protect, one with disks restore points
 -- must exclude (Ultra, shared), one with an ephemeral OS disk, in
@@ -103,7 +136,7 @@ function M.load(path)
 end
 
 local KNOWN = { tenants = true, apps = true, subscriptions = true, managed_identities = true,
-  resource_groups = true, networks = true, disks = true, vms = true, resources = true }
+  resource_groups = true, networks = true, disk_encryption_sets = true, disks = true, vms = true, resources = true }
 
 local function is_list(v) return type(v) == "table" and (next(v) == nil or v[1] ~= nil) end
 
@@ -135,6 +168,7 @@ function M.check(seed)
     apps = { { "client_id", "string" }, { "tenant", "string" } },
     resource_groups = { { "name", "string" }, { "location", "string" } },
     networks = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" } },
+    disk_encryption_sets = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" } },
     disks = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" }, { "size_gb", "integer" } },
     vms = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" }, { "size", "string" },
       { "os_disk", "table" } },
@@ -149,7 +183,35 @@ function M.check(seed)
       end
     end
   end
+  local function zones_ok(v) return v == nil or (is_list(v) and #v == 1 and type(v[1]) == "string") end
+  local function string_or_nil(v) return v == nil or type(v) == "string" end
+  for i, d in ipairs(seed.disks or {}) do
+    if not zones_ok(d.zones) then return nil, string.format("disks[%d].zones must be a list of one zone, e.g. { \"1\" }", i) end
+    if d.hyper_v ~= nil and d.hyper_v ~= "V1" and d.hyper_v ~= "V2" then
+      return nil, string.format("disks[%d].hyper_v must be \"V1\" or \"V2\"", i)
+    end
+    if not string_or_nil(d.disk_encryption_set) or not string_or_nil(d.network_access_policy) then
+      return nil, string.format("disks[%d].disk_encryption_set and network_access_policy must be strings", i)
+    end
+  end
   for i, vm in ipairs(seed.vms or {}) do
+    if not zones_ok(vm.zones) then return nil, string.format("vms[%d].zones must be a list of one zone, e.g. { \"1\" }", i) end
+    if vm.hyper_v ~= nil and vm.hyper_v ~= "V1" and vm.hyper_v ~= "V2" then
+      return nil, string.format("vms[%d].hyper_v must be \"V1\" or \"V2\"", i)
+    end
+    if vm.security_type ~= nil and vm.security_type ~= "TrustedLaunch" and vm.security_type ~= "ConfidentialVM" then
+      return nil, string.format("vms[%d].security_type must be \"TrustedLaunch\" or \"ConfidentialVM\"", i)
+    end
+    if vm.hyper_v == "V1" and vm.security_type then
+      return nil, string.format("vms[%d]: security_type %s needs hyper_v \"V2\"", i, vm.security_type)
+    end
+    if vm.hyper_v and vm.image and not vm.image.id
+      and require("azrp.emulator.vm_rules").image_generation(vm.image) ~= vm.hyper_v then
+      return nil, string.format("vms[%d]: image SKU '%s' is not Hyper-V generation %s", i, tostring(vm.image.sku), vm.hyper_v)
+    end
+    if not string_or_nil(vm.disk_encryption_set) or (vm.ade ~= nil and type(vm.ade) ~= "boolean") then
+      return nil, string.format("vms[%d]: disk_encryption_set must be a string and ade a boolean", i)
+    end
     if math.type(vm.os_disk.size_gb) ~= "integer" and not (type(vm.os_disk.size_gb) == "number") then
       return nil, string.format("vms[%d].os_disk.size_gb must be a positive integer", i)
     end
@@ -190,6 +252,13 @@ end
 
 local function rid(sub, rg, ...) return ids.resource_id(sub, rg, ...) end
 
+-- A disk encryption set named in a seed: an id, or a name in rg.
+local function des_ref(sub, rg, name)
+  if not name then return nil end
+  if name:sub(1, 1) == "/" then return { id = name } end
+  return { id = rid(sub, rg, "Microsoft.Compute", "diskEncryptionSets", name) }
+end
+
 function M.apply(em, seed)
   local sub0 = seed.subscriptions[1].id
   for i, g in ipairs(seed.resource_groups or {}) do
@@ -207,12 +276,25 @@ function M.apply(em, seed)
       { location = n.location, properties = { addressSpace = { addressPrefixes = { n.address_prefix or "10.0.0.0/16" } },
         subnets = subnets } }, API.network)
   end
+  for i, s in ipairs(seed.disk_encryption_sets or {}) do
+    local sub = s.subscription or sub0
+    request(em, string.format("disk_encryption_sets[%d]", i), "PUT",
+      rid(sub, s.resource_group, "Microsoft.Compute", "diskEncryptionSets", s.name),
+      { location = s.location, identity = { type = "SystemAssigned" }, properties = {
+        encryptionType = s.encryption_type or "EncryptionAtRestWithCustomerKey",
+        activeKey = { keyUrl = s.key_url or ("https://kv-azrp.vault.azure.net/keys/" .. s.name ..
+          "/0123456789abcdef0123456789abcdef") } } }, API.disks)
+  end
   for i, d in ipairs(seed.disks or {}) do
+    local sub = d.subscription or sub0
+    local set = des_ref(sub, d.resource_group, d.disk_encryption_set)
     request(em, string.format("disks[%d]", i), "PUT",
-      rid(d.subscription or sub0, d.resource_group, "Microsoft.Compute", "disks", d.name),
-      { location = d.location, sku = { name = d.sku or "Premium_LRS" }, properties = {
+      rid(sub, d.resource_group, "Microsoft.Compute", "disks", d.name),
+      { location = d.location, sku = { name = d.sku or "Premium_LRS" }, zones = d.zones, properties = {
         creationData = { createOption = "Empty" }, diskSizeGB = math.tointeger(d.size_gb),
-        maxShares = d.max_shares and math.tointeger(d.max_shares), osType = d.os_type } }, API.disks)
+        maxShares = d.max_shares and math.tointeger(d.max_shares), osType = d.os_type,
+        hyperVGeneration = d.hyper_v, networkAccessPolicy = d.network_access_policy,
+        encryption = set and { diskEncryptionSetId = set.id } or nil } }, API.disks)
   end
   for i, vm in ipairs(seed.vms or {}) do
     local where = string.format("vms[%d] (%s)", i, vm.name)
@@ -231,24 +313,30 @@ function M.apply(em, seed)
     local data = {}
     for _, d in ipairs(vm.data_disks or {}) do
       if d.disk then
-        data[#data + 1] = { lun = math.tointeger(d.lun), createOption = "Attach", caching = "None",
+        data[#data + 1] = { lun = math.tointeger(d.lun), createOption = "Attach", caching = d.caching or "None",
           managedDisk = { id = rid(sub, vm.resource_group, "Microsoft.Compute", "disks", d.disk) } }
       else
         data[#data + 1] = { lun = math.tointeger(d.lun), createOption = "Empty", name = d.name or
-          string.format("%s-data%d", vm.name, d.lun), diskSizeGB = math.tointeger(d.size_gb), caching = "ReadOnly",
-          managedDisk = { storageAccountType = d.sku or "Premium_LRS" } }
+          string.format("%s-data%d", vm.name, d.lun), diskSizeGB = math.tointeger(d.size_gb),
+          caching = d.caching or "ReadOnly", managedDisk = { storageAccountType = d.sku or "Premium_LRS",
+            diskEncryptionSet = des_ref(sub, vm.resource_group, d.disk_encryption_set or vm.disk_encryption_set) } }
       end
     end
     local os_disk = { name = vm.name .. "-osdisk", createOption = "FromImage", caching = "ReadWrite",
       osType = vm.os_type or "Linux", diskSizeGB = math.tointeger(vm.os_disk.size_gb),
-      managedDisk = { storageAccountType = vm.os_disk.sku or "Premium_LRS" } }
+      managedDisk = { storageAccountType = vm.os_disk.sku or "Premium_LRS",
+        diskEncryptionSet = des_ref(sub, vm.resource_group, vm.os_disk.disk_encryption_set or vm.disk_encryption_set) } }
+    if vm.security_type == "ConfidentialVM" then
+      os_disk.managedDisk.securityProfile = { securityEncryptionType = "VMGuestStateOnly" }
+    end
     if vm.os_disk.ephemeral then
       os_disk.diffDiskSettings = { option = "Local", placement = "CacheDisk" }
       os_disk.caching = "ReadOnly"
     end
-    local body = { location = vm.location, tags = vm.tags, properties = {
+    local image = vm.image or (vm.hyper_v == "V1" and UBUNTU_GEN1) or UBUNTU
+    local body = { location = vm.location, tags = vm.tags, zones = vm.zones, properties = {
       hardwareProfile = { vmSize = vm.size },
-      storageProfile = { imageReference = vm.image or UBUNTU, osDisk = os_disk, dataDisks = data },
+      storageProfile = { imageReference = image, osDisk = os_disk, dataDisks = data },
       osProfile = { computerName = vm.name, adminUsername = "azureuser",
         linuxConfiguration = { disablePasswordAuthentication = true } },
       networkProfile = { networkInterfaces = nics },
@@ -258,8 +346,18 @@ function M.apply(em, seed)
       body.properties.securityProfile = { securityType = vm.security_type,
         uefiSettings = { secureBootEnabled = true, vTpmEnabled = true } }
     end
-    request(em, where, "PUT", rid(sub, vm.resource_group, "Microsoft.Compute", "virtualMachines", vm.name),
-      body, API.compute)
+    local vm_path = rid(sub, vm.resource_group, "Microsoft.Compute", "virtualMachines", vm.name)
+    request(em, where, "PUT", vm_path, body, API.compute)
+    if vm.ade then
+      local windows = (vm.os_type or "Linux") == "Windows"
+      local ext = windows and "AzureDiskEncryption" or "AzureDiskEncryptionForLinux"
+      request(em, where .. ".ade", "PUT", vm_path .. "/extensions/" .. ext, { location = vm.location, properties = {
+        publisher = "Microsoft.Azure.Security", type = ext, typeHandlerVersion = windows and "2.2" or "1.1",
+        autoUpgradeMinorVersion = true, settings = { EncryptionOperation = "EnableEncryption", VolumeType = "All",
+          KeyVaultURL = "https://kv-azrp.vault.azure.net/",
+          KeyVaultResourceId = rid(sub, vm.resource_group, "Microsoft.KeyVault", "vaults", "kv-azrp") } } },
+        API.compute)
+    end
   end
   for i, r in ipairs(seed.resources or {}) do
     local p = ids.parse(r.path)

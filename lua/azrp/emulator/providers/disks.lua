@@ -8,8 +8,11 @@ local reply = require "azrp.emulator.reply"
 local arm = require "azrp.emulator.arm"
 local ids = require "azrp.emulator.ids"
 local util = require "azrp.emulator.util"
+local json = require "azrp.emulator.json"
 local content = require "azrp.emulator.content"
 local access = require "azrp.emulator.providers.access"
+local des = require "azrp.emulator.providers.disk_encryption_sets"
+local vm_rules = require "azrp.emulator.vm_rules"
 
 local M = {}
 
@@ -33,7 +36,9 @@ local function sku_doc(name) return { name = name, tier = TIERS[name] } end
 -- Creates a disk entry directly (seed, VM creation, restore); spec =
 -- { sub, rg, name, location, sku, size_gb, os_type, hyper_v, create_option,
 --   source_id, source_unique_id, content, tags, max_shares, zones,
---   security_type, pending }
+--   security_type, encryption (the property; platform keys when nil),
+--   supported_capabilities, network_access_policy, disk_access_id,
+--   public_network_access, pending }
 function M.create(em, spec)
   local id = ids.resource_id(spec.sub, spec.rg, "Microsoft.Compute", "disks", spec.name)
   local size_gb = spec.size_gb or (spec.content and math.ceil(spec.content.size / GIB)) or 32
@@ -45,8 +50,11 @@ function M.create(em, spec)
     uniqueId = util.guid(), provisioningState = spec.pending and "Updating" or "Succeeded",
     diskState = "Unattached", timeCreated = arm.now_iso(em),
     osType = spec.os_type, hyperVGeneration = spec.hyper_v or (spec.os_type and "V2") or nil,
-    encryption = { type = "EncryptionAtRestWithPlatformKey" },
-    networkAccessPolicy = "AllowAll", publicNetworkAccess = "Enabled",
+    encryption = spec.encryption or { type = "EncryptionAtRestWithPlatformKey" },
+    networkAccessPolicy = spec.network_access_policy or "AllowAll",
+    diskAccessId = spec.disk_access_id,
+    publicNetworkAccess = spec.public_network_access or "Enabled",
+    supportedCapabilities = spec.supported_capabilities,
     maxShares = spec.max_shares,
   }
   if spec.security_type then props.securityProfile = { securityType = spec.security_type } end
@@ -112,6 +120,70 @@ local function source_content(em, option, source_id, location)
   return drp.x.snap, drp
 end
 
+-- The encryption property a PUT or PATCH asks for (properties.encryption):
+-- a disk encryption set in the disk's region, or platform keys; returns
+-- it (nil when the body says nothing) or false and the error.
+local function encryption_of(em, props, location)
+  local enc = props.encryption
+  if enc == nil then return nil end
+  if type(enc) ~= "table" then
+    return false, reply.error(400, "InvalidParameter", "encryption must be an object.", "properties.encryption")
+  end
+  local field = "properties.encryption.diskEncryptionSetId"
+  if enc.diskEncryptionSetId ~= nil then
+    local set, err = des.resolve(em, enc.diskEncryptionSetId, location, field)
+    if not set then return false, err end
+    local out = des.encryption(set)
+    if enc.type ~= nil and tostring(enc.type):lower() ~= out.type:lower() then
+      return false, reply.error(400, "InvalidParameter", string.format(
+        "encryption.type '%s' does not match the disk encryption set's encryptionType '%s'.",
+        tostring(enc.type), out.type), "properties.encryption.type")
+    end
+    return out
+  end
+  if enc.type ~= nil and tostring(enc.type):lower() ~= "encryptionatrestwithplatformkey" then
+    return false, reply.error(400, "InvalidParameter", string.format(
+      "encryption.type '%s' needs encryption.diskEncryptionSetId.", tostring(enc.type)), field)
+  end
+  return { type = "EncryptionAtRestWithPlatformKey" }
+end
+
+-- networkAccessPolicy, diskAccessId and publicNetworkAccess of a body:
+-- { policy, access_id, public } (fields nil when not given) or nil, 400.
+local function network_of(props)
+  local out = {}
+  if props.networkAccessPolicy ~= nil then
+    local v, err = arm.enum(props.networkAccessPolicy, { "AllowAll", "AllowPrivate", "DenyAll" },
+      "properties.networkAccessPolicy")
+    if not v then return nil, err end
+    out.policy = v
+    if v == "AllowPrivate" and type(props.diskAccessId) ~= "string" then
+      return nil, reply.error(400, "InvalidParameter",
+        "diskAccessId is required when networkAccessPolicy is AllowPrivate.", "properties.diskAccessId")
+    end
+  end
+  if type(props.diskAccessId) == "string" then out.access_id = props.diskAccessId end
+  if props.publicNetworkAccess ~= nil then
+    local v, err = arm.enum(props.publicNetworkAccess, { "Enabled", "Disabled" }, "properties.publicNetworkAccess")
+    if not v then return nil, err end
+    out.public = v
+  end
+  return out
+end
+
+-- A property a disk restored or copied from a source keeps: the source's,
+-- or the given one when the source has none; a given value that differs
+-- from the source's is refused rather than silently dropped.
+local function inherited(given, source_value, field)
+  if given ~= nil and source_value ~= nil and tostring(given):lower() ~= tostring(source_value):lower() then
+    return false, reply.error(400, "InvalidParameter", string.format(
+      "%s '%s' does not match the source's '%s': a disk created from it keeps the source's value.",
+      field, tostring(given), tostring(source_value)), "properties." .. field)
+  end
+  if source_value ~= nil then return source_value end
+  return given
+end
+
 local function update_existing(em, req, e, body)
   local props = body.properties or {}
   if body.tags then
@@ -140,6 +212,21 @@ local function update_existing(em, req, e, body)
       e.body.properties.diskSizeBytes = want * GIB
     end
   end
+  local enc, eerr = encryption_of(em, props, e.body.location)
+  if enc == false then return eerr end
+  local net, nerr = network_of(props)
+  if not net then return nerr end
+  if enc then
+    if e.body.managedBy and em.vm_running and em.vm_running(em, e.body.managedBy) then
+      return reply.error(409, "OperationNotAllowed",
+        "The encryption of a disk can change only when it is unattached or its VM is deallocated.",
+        "properties.encryption")
+    end
+    e.body.properties.encryption = enc
+  end
+  if net.policy then e.body.properties.networkAccessPolicy = net.policy end
+  if net.access_id then e.body.properties.diskAccessId = net.access_id end
+  if net.public then e.body.properties.publicNetworkAccess = net.public end
   if body.sku and body.sku.name then
     local sku, serr = arm.enum(body.sku.name, M.SKUS, "sku.name")
     if not sku then return serr end
@@ -192,6 +279,13 @@ local function put(em, req)
   if sku == "UltraSSD_LRS" and props.osType then
     return reply.error(400, "InvalidParameter", "UltraSSD_LRS can only be used with data disks.", "sku.name")
   end
+  local zones, zerr = vm_rules.check_zones(body.zones, "zones")
+  if zones == false then return zerr end
+  local enc, eerr = encryption_of(em, props, location)
+  if enc == false then return eerr end
+  local net, nerr = network_of(props)
+  if not net then return nerr end
+  local given_security = type(props.securityProfile) == "table" and props.securityProfile.securityType or nil
   local c, source
   if option == "Empty" then
     if not size_gb then
@@ -214,15 +308,36 @@ local function put(em, req)
     end
     c = content.from(snap, want)
   end
+  -- A restored or copied disk is what its source was: OS type, Hyper-V
+  -- generation, security type and capabilities.  Its encryption is the
+  -- set the PUT names, else the source's (a disk restore point's is
+  -- platform keys, unless the restore point was made with a set).
   local src_props = source and source.body.properties or {}
+  local os_type, hyper_v, security = props.osType, props.hyperVGeneration, given_security
+  if source then
+    local err
+    os_type, err = inherited(props.osType, src_props.osType, "osType")
+    if os_type == false then return err end
+    hyper_v, err = inherited(props.hyperVGeneration, src_props.hyperVGeneration, "hyperVGeneration")
+    if hyper_v == false then return err end
+    local src_security = src_props.securityProfile and src_props.securityProfile.securityType
+    if given_security ~= nil and src_security == nil then
+      return reply.error(400, "InvalidParameter", string.format(
+        "Security Type '%s' is not supported for CreateOption '%s'.", tostring(given_security), option),
+        "properties.securityProfile.securityType")
+    end
+    security, err = inherited(given_security, src_security, "securityProfile.securityType")
+    if security == false then return err end
+    if not enc and src_props.encryption then enc = json.copy(src_props.encryption) end
+  end
   local e = M.create(em, {
     sub = req.params.sub, rg = req.params.rg, name = req.params.disk, location = location,
     sku = sku, content = c, tags = tags, create_option = option,
     source_id = source and source.body.id, source_unique_id = source and src_props.uniqueId,
-    os_type = props.osType or src_props.osType,
-    hyper_v = props.hyperVGeneration or src_props.hyperVGeneration,
-    max_shares = props.maxShares, zones = body.zones, pending = true,
-    security_type = props.securityProfile and props.securityProfile.securityType,
+    os_type = os_type, hyper_v = hyper_v, security_type = security,
+    supported_capabilities = json.copy(props.supportedCapabilities or src_props.supportedCapabilities),
+    max_shares = props.maxShares, zones = zones, pending = true, encryption = enc,
+    network_access_policy = net.policy, disk_access_id = net.access_id, public_network_access = net.public,
   })
   local _, headers = em.lro:start{
     sub = req.params.sub, location = location, api_version = req.query["api-version"],

@@ -15,6 +15,8 @@ local json = require "azrp.emulator.json"
 local util = require "azrp.emulator.util"
 local content = require "azrp.emulator.content"
 local access = require "azrp.emulator.providers.access"
+local des = require "azrp.emulator.providers.disk_encryption_sets"
+local vm_rules = require "azrp.emulator.vm_rules"
 local clock_mod = require "azrp.emulator.clock"
 
 local M = {}
@@ -342,20 +344,33 @@ local function drp_doc(id, name, props)
   return { id = id, name = name, type = M.DRP_TYPE, properties = props }
 end
 
-local function source_metadata(em, vm, disks, drp_ids)
+-- The restore point's picture of the VM: its size, security profile and
+-- generation, and per disk what a restore needs to rebuild it (storage
+-- type, caching, write accelerator, LUN, size, the disk's encryption set
+-- and the disk restore point's own encryption).  encs[i] is the encryption
+-- of disk i's restore point.
+local function source_metadata(em, vm, disks, drp_ids, encs)
   local p = vm.body.properties
   local sp = { dataDisks = json.array(), diskControllerType = p.storageProfile.diskControllerType or "SCSI" }
   for i, d in ipairs(disks) do
     local drp_ref = drp_ids[i] and { id = drp_ids[i] } or nil
+    if drp_ref and encs and encs[i] then
+      drp_ref.encryption = { type = encs[i].type,
+        diskEncryptionSet = encs[i].diskEncryptionSetId and { id = encs[i].diskEncryptionSetId } or nil }
+    end
+    local set = d.disk and vm_rules.disk_des(d.disk)
     local entry = {
       name = d.ref.name, caching = d.ref.caching or "None",
       diskSizeGB = d.disk and d.disk.body.properties.diskSizeGB or d.ref.diskSizeGB,
       managedDisk = { id = d.ref.managedDisk.id,
-        storageAccountType = d.disk and d.disk.body.sku.name or d.ref.managedDisk.storageAccountType },
-      diskRestorePoint = drp_ref, writeAcceleratorEnabled = false,
+        storageAccountType = d.disk and d.disk.body.sku.name or d.ref.managedDisk.storageAccountType,
+        diskEncryptionSet = set and { id = set } or nil,
+        securityProfile = json.copy(d.ref.managedDisk.securityProfile) },
+      diskRestorePoint = drp_ref, writeAcceleratorEnabled = d.ref.writeAcceleratorEnabled == true,
     }
     if d.role == "os" then
       entry.osType = d.ref.osType or (d.disk and d.disk.body.properties.osType)
+      entry.encryptionSettings = json.copy(d.ref.encryptionSettings)
       sp.osDisk = entry
     else
       entry.lun = d.lun
@@ -370,8 +385,57 @@ local function source_metadata(em, vm, disks, drp_ids)
     licenseType = p.licenseType,
     vmId = p.vmId, location = vm.body.location,
     securityProfile = json.copy(p.securityProfile),
-    hyperVGeneration = (sp.osDisk and disks[1].disk and disks[1].disk.body.properties.hyperVGeneration) or "V2",
+    userData = p.userData,
+    hyperVGeneration = vm_rules.vm_generation(vm,
+      em.store:get_typed(p.storageProfile.osDisk.managedDisk and p.storageProfile.osDisk.managedDisk.id, DISK_TYPE)),
   }
+end
+
+-- The encryption each included disk's restore point gets.  Restore points
+-- do not keep the source disk's encryption: platform keys, unless the
+-- PUT gives one per disk (sourceMetadata.storageProfile.osDisk /
+-- dataDisks[].diskRestorePoint.encryption, data disks matched by
+-- managedDisk.id or LUN), whose set must exist in the collection's region.
+-- Returns the list (by index of included) or nil, error.
+local function drp_encryptions(em, props, included, location)
+  local sp = type(props.sourceMetadata) == "table" and props.sourceMetadata.storageProfile
+  local out = {}
+  for i = 1, #included do out[i] = { type = "EncryptionAtRestWithPlatformKey" } end
+  if type(sp) ~= "table" then return out end
+  local function apply(input, field)
+    local enc = type(input) == "table" and type(input.diskRestorePoint) == "table" and input.diskRestorePoint.encryption
+    if type(enc) ~= "table" then return true end
+    local target
+    for i, d in ipairs(included) do
+      if field:find("osDisk", 1, true) then
+        if d.role == "os" then target = i end
+      elseif d.role == "data" and ((type(input.managedDisk) == "table" and input.managedDisk.id
+          and ids.same(input.managedDisk.id, d.ref.managedDisk.id)) or (input.lun ~= nil and input.lun == d.lun)) then
+        target = i
+      end
+    end
+    if not target then
+      return nil, reply.error(400, "InvalidParameter", string.format(
+        "%s names no disk included in the restore point.", field), field)
+    end
+    local set_id = type(enc.diskEncryptionSet) == "table" and enc.diskEncryptionSet.id
+    if set_id then
+      local set, err = des.resolve(em, set_id, location, field .. ".diskRestorePoint.encryption.diskEncryptionSet.id")
+      if not set then return nil, err end
+      out[target] = { type = enc.type or set.body.properties.encryptionType, diskEncryptionSetId = set.body.id }
+    elseif enc.type and tostring(enc.type):lower() ~= "encryptionatrestwithplatformkey" then
+      return nil, reply.error(400, "InvalidParameter", string.format(
+        "Encryption type '%s' needs a disk encryption set.", tostring(enc.type)), field .. ".diskRestorePoint.encryption")
+    end
+    return true
+  end
+  local ok, err = apply(sp.osDisk, "properties.sourceMetadata.storageProfile.osDisk")
+  if not ok then return nil, err end
+  for j, d in ipairs(type(sp.dataDisks) == "table" and sp.dataDisks or {}) do
+    ok, err = apply(d, string.format("properties.sourceMetadata.storageProfile.dataDisks[%d]", j - 1))
+    if not ok then return nil, err end
+  end
+  return out
 end
 
 -- A local restore point of the collection's VM.
@@ -453,7 +517,9 @@ local function create_local(em, req, coll, props, id)
     plans[i] = { d = d, name = name, id = drp_ids[i], snap = snap,
       delta = content.delta(snap, previous_snap(em, coll.id, d.disk.id)) }
   end
-  local meta = source_metadata(em, vm, included, drp_ids)
+  local encs, eerr = drp_encryptions(em, props, included, coll.body.location)
+  if not encs then return eerr end
+  local meta = source_metadata(em, vm, included, drp_ids, encs)
   local doc = { id = id, name = req.params.rp, type = M.RP_TYPE, properties = {
     excludeDisks = json.array(json.copy(exclude ~= json.null and exclude or nil) or {}),
     consistencyMode = mode, provisioningState = "Creating", timeCreated = arm.now_iso(em),
@@ -471,16 +537,19 @@ local function create_local(em, req, coll, props, id)
         rp.body.properties.provisioningState = "Failed"
         return "Failed", op.fail_with
       end
-      for _, plan in ipairs(plans) do
+      for i, plan in ipairs(plans) do
         local dp = plan.d.disk.body.properties
         local drp = em.store:put{ id = plan.id, type = M.DRP_TYPE,
           body = drp_doc(plan.id, plan.name, {
             timeCreated = arm.now_iso(em), sourceResourceId = plan.d.disk.body.id,
             osType = dp.osType, hyperVGeneration = dp.hyperVGeneration,
             familyId = util.guid(), sourceUniqueId = dp.uniqueId,
-            encryption = { type = "EncryptionAtRestWithPlatformKey" },
-            supportsHibernation = false, networkAccessPolicy = "AllowAll",
-            publicNetworkAccess = "Enabled",
+            encryption = encs[i],
+            securityProfile = dp.securityProfile and { securityType = dp.securityProfile.securityType } or nil,
+            supportedCapabilities = json.copy(dp.supportedCapabilities),
+            supportsHibernation = false, networkAccessPolicy = dp.networkAccessPolicy or "AllowAll",
+            diskAccessId = dp.diskAccessId, publicNetworkAccess = dp.publicNetworkAccess or "Enabled",
+            logicalSectorSize = dp.logicalSectorSize,
           }),
           x = { snap = plan.snap, delta = plan.delta, disk_id = plan.d.disk.body.id,
             location = coll.body.location, size = plan.snap.size } }
@@ -574,8 +643,12 @@ local function create_copy(em, req, coll, props, id)
           body = drp_doc(p.id, p.name, {
             timeCreated = arm.now_iso(em), sourceResourceId = p.src.body.id,
             osType = sp.osType, hyperVGeneration = sp.hyperVGeneration, familyId = sp.familyId,
-            sourceUniqueId = sp.sourceUniqueId, encryption = json.copy(sp.encryption),
-            supportsHibernation = false, networkAccessPolicy = "AllowAll", publicNetworkAccess = "Enabled",
+            sourceUniqueId = sp.sourceUniqueId,
+            -- customer keys do not cross regions: a copy is on platform keys
+            encryption = { type = "EncryptionAtRestWithPlatformKey" },
+            securityProfile = json.copy(sp.securityProfile), supportedCapabilities = json.copy(sp.supportedCapabilities),
+            supportsHibernation = false, networkAccessPolicy = sp.networkAccessPolicy or "AllowAll",
+            publicNetworkAccess = sp.publicNetworkAccess or "Enabled", logicalSectorSize = sp.logicalSectorSize,
             sourceResourceLocation = p.src.x.location,
           }),
           x = { snap = p.src.x.snap, delta = p.src.x.delta, disk_id = p.src.x.disk_id,

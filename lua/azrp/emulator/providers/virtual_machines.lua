@@ -6,6 +6,20 @@
 -- created from a disk restore point / snapshot (createOption Restore/Copy
 -- with sourceResource).  OS and data disks may be swapped while the VM is
 -- deallocated, which is what an in-place restore does.
+--
+-- What Azure refuses when disks the VM did not create are attached or
+-- swapped in (zones, premium storage, security type, Hyper-V generation,
+-- disk encryption set, Azure Disk Encryption) is in vm_rules.lua; a VM
+-- does not start while one of its disks has an active SAS.
+--
+-- Failing one update (to test a rollback): the provider fault "failed"
+-- on this operation, once, through the admin API, e.g.
+--   POST /_emulator/faults {"spec": "failed@VirtualMachines_CreateOrUpdate=1x1"}
+-- The next VM PUT answers 200/201 as usual and its operation ends Failed
+-- (InternalOperationError), the VM's provisioningState Failed; the model
+-- it asked for is kept (disks swapped in stay attached, as on Azure, where
+-- a failed update leaves the VM in the failed model), so a rollback must
+-- PUT the original disks back.  Later PUTs succeed again ("x1": once).
 local reply = require "azrp.emulator.reply"
 local arm = require "azrp.emulator.arm"
 local ids = require "azrp.emulator.ids"
@@ -13,10 +27,14 @@ local json = require "azrp.emulator.json"
 local util = require "azrp.emulator.util"
 local content = require "azrp.emulator.content"
 local disks = require "azrp.emulator.providers.disks"
+local des = require "azrp.emulator.providers.disk_encryption_sets"
+local access = require "azrp.emulator.providers.access"
+local vm_rules = require "azrp.emulator.vm_rules"
 
 local M = {}
 
 M.TYPE = "Microsoft.Compute/virtualMachines"
+M.EXTENSION_TYPE = "Microsoft.Compute/virtualMachines/extensions"
 local NIC_TYPE = "Microsoft.Network/networkInterfaces"
 local PATH = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
 local GIB = 1024 * 1024 * 1024
@@ -67,7 +85,19 @@ local function image_source(em, id, location)
   if e.type == "microsoft.compute/images" and e.body.location ~= location then
     return fail(field, "The managed image is in region '%s', not the VM's '%s'.", e.body.location, location)
   end
-  return { disks = e.x.disks, os_type = e.x.os_type }
+  return { disks = e.x.disks, os_type = e.x.os_type, hyper_v = e.x.hyper_v }
+end
+
+-- The encryption a disk the VM PUT creates gets from managedDisk
+-- (diskEncryptionSet.id, a set in the VM's region): the property, nil for
+-- platform keys, or false and the error.
+local function new_disk_encryption(em, md, location, field)
+  local ref = type(md) == "table" and md.diskEncryptionSet
+  local id = type(ref) == "table" and ref.id
+  if not id then return nil end
+  local set, err = des.resolve(em, id, location, field .. ".managedDisk.diskEncryptionSet.id")
+  if not set then return false, err end
+  return des.encryption(set)
 end
 
 -- Resolves one data disk of a VM PUT into a disk entry (attaching or
@@ -87,13 +117,16 @@ local function plan_data_disk(em, req, vm_name, location, d, i, plan)
       return fail(field .. ".managedDisk.id", "%s.managedDisk.id '%s' is not an existing managed disk.", field, tostring(md.id))
     end
     return { disk = disk, attach = true }
-  elseif option == "Empty" then
+  end
+  local enc, eerr = new_disk_encryption(em, md, location, field)
+  if enc == false then return nil, eerr end
+  if option == "Empty" then
     if math.type(d.diskSizeGB) ~= "integer" then
       return fail(field .. ".diskSizeGB", "%s.diskSizeGB is required for createOption Empty.", field)
     end
     local name = d.name or string.format("%s_DataDisk_%d", vm_name, d.lun)
     return { create = { name = name, size_gb = d.diskSizeGB, sku = md.storageAccountType or "Premium_LRS",
-      create_option = "Empty" } }
+      create_option = "Empty", encryption = enc } }
   elseif option == "Copy" or option == "Restore" then
     local sid = d.sourceResource and d.sourceResource.id
     if not sid then return fail(field .. ".sourceResource.id", "%s.sourceResource.id is required for createOption %s.", field, option) end
@@ -111,10 +144,59 @@ local function plan_data_disk(em, req, vm_name, location, d, i, plan)
       return fail(field .. ".sourceResource.id", "%s.sourceResource.id '%s' was not found.", field, sid)
     end
     local name = d.name or string.format("%s_DataDisk_%d", vm_name, d.lun)
+    local sp = src.body.properties or {}
     return { create = { name = name, content = content.from(snap), sku = md.storageAccountType or "Premium_LRS",
-      create_option = option, source_id = src.body.id } }
+      create_option = option, source_id = src.body.id, encryption = enc or json.copy(sp.encryption),
+      supported_capabilities = json.copy(sp.supportedCapabilities) } }
   end
   return fail(field .. ".createOption", "createOption FromImage is not supported for data disks by the emulator.")
+end
+
+-- Azure's refusals of the disks a VM PUT names (vm_rules.lua): zones and
+-- premium storage for every disk, the OS disk's security type and, for a
+-- new VM, the Hyper-V generation its security type needs; on a swap, the
+-- swap rules.  Returns nil or the error.
+function M.check_disks(em, req, body, plan, existing)
+  local props = body.properties
+  local size = props.hardwareProfile.vmSize
+  local os_field = "properties.storageProfile.osDisk.managedDisk"
+  if not existing then
+    local bad = vm_rules.generation_refusal(props.securityProfile, plan.hyper_v, "properties.securityProfile.securityType")
+    if bad then return bad end
+  end
+  local os_disk = plan.os.disk
+  if plan.os.keep then
+    os_disk = em.store:get_typed(existing.body.properties.storageProfile.osDisk.managedDisk.id, disks.TYPE)
+  end
+  if plan.os.create then
+    local c = plan.os.create
+    local bad = vm_rules.premium_refusal(size, c.sku, c.name, os_field .. ".storageAccountType")
+    if bad then return bad end
+  elseif os_disk then
+    local bad = vm_rules.zone_refusal(os_disk, body.zones, os_field .. ".id")
+      or vm_rules.premium_refusal(size, os_disk.body.sku.name, os_disk.body.name, os_field .. ".id")
+      or vm_rules.security_refusal(props.securityProfile, os_disk, os_field .. ".id")
+    if bad then return bad end
+    if existing and plan.os.attach then
+      local old_id = existing.body.properties.storageProfile.osDisk.managedDisk.id
+      if not ids.same(old_id, os_disk.id) then
+        bad = vm_rules.swap_refusal(existing, em.store:get_typed(old_id, disks.TYPE), os_disk)
+        if bad then return bad end
+      end
+    end
+  end
+  for i, p in ipairs(plan.data) do
+    local field = string.format("properties.storageProfile.dataDisks[%d].managedDisk", i - 1)
+    local bad
+    if p.disk then
+      bad = vm_rules.zone_refusal(p.disk, body.zones, field .. ".id")
+        or vm_rules.premium_refusal(size, p.disk.body.sku.name, p.disk.body.name, field .. ".id")
+    else
+      bad = vm_rules.premium_refusal(size, p.create.sku, p.create.name, field .. ".storageAccountType")
+    end
+    if bad then return bad end
+  end
+  return nil
 end
 
 -- Validates a VM body and works out its disks; returns plan or nil, err.
@@ -148,6 +230,7 @@ local function plan_vm(em, req, body, existing)
       return fail("properties.osProfile", "osProfile may not be given when the OS disk is attached (specialized disk).")
     end
     plan.os = { disk = disk, attach = true, os_type = os_type }
+    plan.hyper_v = disk.body.properties.hyperVGeneration or "V1"
   else
     if existing then
       plan.os = { keep = true }
@@ -170,9 +253,14 @@ local function plan_vm(em, req, body, existing)
       local os_type = os.osType or (source and source.os_type) or
         ((img.offer or ""):lower():find("windows") and "Windows") or "Linux"
       local ephemeral = type(os.diffDiskSettings) == "table" and os.diffDiskSettings.option == "Local"
+      local enc, eerr = new_disk_encryption(em, os.managedDisk, body.location, "properties.storageProfile.osDisk")
+      if enc == false then return nil, eerr end
+      plan.hyper_v = source and source.hyper_v or vm_rules.image_generation(img)
       plan.os = { create = { name = os.name or (req.params.vm .. "_OsDisk_1_" .. util.guid():gsub("-", "")),
         size_gb = os.diskSizeGB or 30, sku = (os.managedDisk and os.managedDisk.storageAccountType) or "Premium_LRS",
-        os_type = os_type, image = img, ephemeral = ephemeral, source = source and source.disks.os } }
+        os_type = os_type, image = img, ephemeral = ephemeral, source = source and source.disks.os,
+        hyper_v = plan.hyper_v, encryption = enc,
+        security_type = vm_rules.new_disk_security(props.securityProfile, os.managedDisk) } }
       -- An image's data disks come with it, at their LUNs.
       for lun, snap in pairs(source and source.disks or {}) do
         if lun ~= "os" then
@@ -221,6 +309,8 @@ local function plan_vm(em, req, body, existing)
       if not ok then return nil, err end
     end
   end
+  local err = M.check_disks(em, req, body, plan, existing)
+  if err then return nil, err end
   -- NICs must exist when the emulator knows networks at all.
   local np = props.networkProfile
   for i, nic in ipairs(np and np.networkInterfaces or {}) do
@@ -231,6 +321,15 @@ local function plan_vm(em, req, body, existing)
     end
   end
   return plan
+end
+
+-- A disk reference's managedDisk as a VM GET shows it: the disk's id,
+-- storage type and encryption set, and the security profile asked for.
+local function managed_disk_doc(disk, md_in)
+  local set = vm_rules.disk_des(disk)
+  return { id = disk.body.id, storageAccountType = disk.body.sku.name,
+    diskEncryptionSet = set and { id = set } or nil,
+    securityProfile = type(md_in) == "table" and json.copy(md_in.securityProfile) or nil }
 end
 
 -- Builds the osDisk / dataDisks documents, creating disks as planned.
@@ -248,15 +347,18 @@ local function realise(em, req, body, plan, existing)
       local bytes = c.source and content.from(c.source) or image_content(c.size_gb, c.image)
       disk = disks.create(em, { sub = sub, rg = rg, name = c.name, location = loc, sku = c.sku,
         content = bytes, os_type = c.os_type, create_option = "FromImage",
-        source_id = c.image and c.image.id })
+        source_id = c.image and c.image.id, hyper_v = c.hyper_v, zones = json.copy(body.zones),
+        encryption = c.encryption, security_type = c.security_type,
+        supported_capabilities = { architecture = "x64", diskControllerTypes = "SCSI, NVMe", acceleratedNetwork = true } })
       disk.x.ephemeral = c.ephemeral or nil
     end
     local os_in = sp_in.osDisk
     os_doc = { osType = plan.os.os_type or disk.body.properties.osType, name = disk.body.name,
       createOption = os_in.createOption, caching = os_in.caching or "ReadWrite",
-      managedDisk = { id = disk.body.id, storageAccountType = disk.body.sku.name },
+      managedDisk = managed_disk_doc(disk, os_in.managedDisk),
       diskSizeGB = disk.body.properties.diskSizeGB, deleteOption = os_in.deleteOption or "Detach",
-      diffDiskSettings = json.copy(os_in.diffDiskSettings) }
+      diffDiskSettings = json.copy(os_in.diffDiskSettings), encryptionSettings = json.copy(os_in.encryptionSettings),
+      writeAcceleratorEnabled = os_in.writeAcceleratorEnabled == true }
     if existing then
       local old = existing.body.properties.storageProfile.osDisk
       if ids.same(old.managedDisk.id, disk.body.id) then os_doc.createOption = old.createOption end
@@ -274,14 +376,15 @@ local function realise(em, req, body, plan, existing)
     if p.create then
       local c = p.create
       disk = disks.create(em, { sub = sub, rg = rg, name = c.name, location = loc, sku = c.sku,
-        size_gb = c.size_gb, content = c.content, create_option = c.create_option, source_id = c.source_id })
+        size_gb = c.size_gb, content = c.content, create_option = c.create_option, source_id = c.source_id,
+        zones = json.copy(body.zones), encryption = c.encryption, supported_capabilities = c.supported_capabilities })
     end
     disks.attach(em, disk, vid)
     keep[ids.key(disk.id)] = true
     data_docs[#data_docs + 1] = { lun = p.ref.lun, name = disk.body.name, createOption = p.ref.createOption,
-      caching = p.ref.caching or "None", managedDisk = { id = disk.body.id, storageAccountType = disk.body.sku.name },
+      caching = p.ref.caching or "None", managedDisk = managed_disk_doc(disk, p.ref.managedDisk),
       diskSizeGB = disk.body.properties.diskSizeGB, toBeDetached = false,
-      deleteOption = p.ref.deleteOption or "Detach" }
+      deleteOption = p.ref.deleteOption or "Detach", writeAcceleratorEnabled = p.ref.writeAcceleratorEnabled == true }
   end
   if existing then
     for _, d in ipairs(existing.body.properties.storageProfile.dataDisks or {}) do
@@ -295,6 +398,17 @@ local function realise(em, req, body, plan, existing)
     diskControllerType = sp_in.diskControllerType or "SCSI",
     imageReference = json.copy(sp_in.imageReference) or (existing and existing.body.properties.storageProfile.imageReference) }
   return sp
+end
+
+-- The VM's document: its extensions listed in resources, as Azure's GET has them.
+function M.document(em, e)
+  local doc = arm.doc(e)
+  local exts = em.store:list(M.EXTENSION_TYPE, { parent = e.id })
+  if #exts > 0 then
+    doc.resources = json.array()
+    for _, x in ipairs(exts) do doc.resources[#doc.resources + 1] = arm.doc(x) end
+  end
+  return doc
 end
 
 -- osProfile as Azure returns it: never the admin password or custom data.
@@ -329,6 +443,22 @@ local function put(em, req)
   end
   if existing and existing.body.location ~= loc then
     return reply.error(409, "InvalidResourceLocation", "A VM cannot move to another region.", "location")
+  end
+  local zones, zerr = vm_rules.check_zones(body.zones, "zones")
+  if zones == false then return zerr end
+  body.zones = zones
+  if existing then
+    -- A VM stays in its zone; a PUT without zones keeps them, and one
+    -- without securityProfile keeps it (as a GET-modify-PUT would).
+    local old = existing.body.zones
+    if zones == nil then
+      body.zones = json.copy(old)
+    elseif (old and old[1]) ~= zones[1] then
+      return reply.error(409, "PropertyChangeNotAllowed", "Changing property 'zones' is not allowed.", "zones")
+    end
+    if type(body.properties) == "table" and body.properties.securityProfile == nil then
+      body.properties.securityProfile = json.copy(existing.body.properties.securityProfile)
+    end
   end
   if existing then
     local old_os = existing.body.properties.storageProfile.osDisk
@@ -376,7 +506,7 @@ local function put(em, req)
     timeCreated = existing and existing.body.properties.timeCreated or arm.now_iso(em),
   }
   local e = em.store:put{ id = id, type = M.TYPE, body = doc,
-    x = existing and existing.x or { power = "starting" } }
+    x = existing and existing.x or { power = "starting", hyper_v = plan.hyper_v } }
   for _, nic in ipairs(props.networkProfile and props.networkProfile.networkInterfaces or {}) do
     local n = em.store:get_typed(nic.id, NIC_TYPE)
     if n then n.body.properties.virtualMachine = { id = id } end
@@ -392,7 +522,7 @@ local function put(em, req)
       if e.x.power == "starting" then e.x.power = "running" end
       return "Succeeded"
     end }
-  return reply.json(existing and 200 or 201, arm.doc(e), headers)
+  return reply.json(existing and 200 or 201, M.document(em, e), headers)
 end
 
 local function entry(em, req)
@@ -413,7 +543,9 @@ local function instance_view(em, e)
     dl[#dl + 1] = { name = d.name, statuses = json.array{ { code = "ProvisioningState/succeeded",
       level = "Info", displayStatus = "Provisioning succeeded", time = when } } }
   end
+  local os_ref = sp.osDisk.managedDisk
   return { computerName = e.body.properties.osProfile and e.body.properties.osProfile.computerName,
+    hyperVGeneration = vm_rules.vm_generation(e, os_ref and em.store:get_typed(os_ref.id, disks.TYPE)),
     disks = dl, statuses = json.array{
       { code = "ProvisioningState/" .. st:lower(), level = st == "Failed" and "Error" or "Info",
         displayStatus = "Provisioning " .. st:lower(), time = when },
@@ -423,7 +555,7 @@ end
 local function get(em, req)
   local e, err = entry(em, req)
   if not e then return err end
-  local doc = arm.doc(e)
+  local doc = M.document(em, e)
   if (req.query["$expand"] or ""):lower() == "instanceview" then doc.properties.instanceView = instance_view(em, e) end
   return reply.json(200, doc)
 end
@@ -442,8 +574,19 @@ local function patch(em, req)
   local terr = arm.patch_tags(e, body)
   if terr then return terr end
   local hp = body.properties and body.properties.hardwareProfile
-  if hp and hp.vmSize then e.body.properties.hardwareProfile.vmSize = hp.vmSize end
-  return reply.json(200, arm.doc(e))
+  if hp and hp.vmSize then
+    local sp = e.body.properties.storageProfile
+    local all = { sp.osDisk }
+    for _, d in ipairs(sp.dataDisks or {}) do all[#all + 1] = d end
+    for _, d in ipairs(all) do
+      local disk = d.managedDisk and em.store:get_typed(d.managedDisk.id, disks.TYPE)
+      local bad = disk and vm_rules.premium_refusal(hp.vmSize, disk.body.sku.name, disk.body.name,
+        "properties.hardwareProfile.vmSize")
+      if bad then return bad end
+    end
+    e.body.properties.hardwareProfile.vmSize = hp.vmSize
+  end
+  return reply.json(200, M.document(em, e))
 end
 
 -- Detaches (or, per deleteOption, deletes) a deleted VM's disks and NICs.
@@ -458,6 +601,7 @@ local function release(em, e)
       if d.deleteOption == "Delete" or disk.x.ephemeral then em.store:delete(disk.id) end
     end
   end
+  for _, x in ipairs(em.store:under(e.id)) do em.store:delete(x.id) end
   local np = e.body.properties.networkProfile
   for _, nic in ipairs(np and np.networkInterfaces or {}) do
     local n = em.store:get_typed(nic.id, NIC_TYPE)
@@ -479,12 +623,30 @@ local function delete(em, req)
   return reply.empty(202, headers)
 end
 
+-- A disk of VM e with an active SAS (a VM does not start on one), or nil.
+local function disk_with_sas(em, e)
+  local sp = e.body.properties.storageProfile
+  local all = { sp.osDisk }
+  for _, d in ipairs(sp.dataDisks or {}) do all[#all + 1] = d end
+  for _, d in ipairs(all) do
+    local disk = d.managedDisk and em.store:get_typed(d.managedDisk.id, disks.TYPE)
+    if disk and access.active(em, disk) then return disk end
+  end
+  return nil
+end
+
 local function power_action(action, target, transient)
   return function(em, req)
     local e, err = entry(em, req)
     if not e then return err end
     if e.body.properties.provisioningState == "Deleting" then
       return reply.error(409, "OperationNotAllowed", "The VM is being deleted.")
+    end
+    local sas = target == "running" and disk_with_sas(em, e)
+    if sas then
+      return reply.error(409, "OperationNotAllowed", string.format(
+        "There is an active shared access signature outstanding for disk %s. Call EndGetAccess on the disk " ..
+        "before starting the VM.", sas.body.name))
     end
     local before = e.x.power
     e.x.power = transient
@@ -540,6 +702,10 @@ local function attach_detach(em, req)
       return reply.error(409, "OperationNotAllowed", string.format("Disk '%s' is already attached to VM '%s'.",
         disk.body.name, disk.body.managedBy), field .. ".diskId")
     end
+    local bad = vm_rules.zone_refusal(disk, e.body.zones, field .. ".diskId")
+      or vm_rules.premium_refusal(e.body.properties.hardwareProfile.vmSize, disk.body.sku.name, disk.body.name,
+        field .. ".diskId")
+    if bad then return bad end
     local lun = d.lun
     if lun == nil then lun = 0; while used[lun] do lun = lun + 1 end end
     if used[lun] then
@@ -558,7 +724,7 @@ local function attach_detach(em, req)
   for _, a in ipairs(adds) do
     disks.attach(em, a.disk, e.id)
     keep[#keep + 1] = { lun = a.lun, name = a.disk.body.name, createOption = "Attach", caching = a.caching or "None",
-      managedDisk = { id = a.disk.body.id, storageAccountType = a.disk.body.sku.name },
+      managedDisk = managed_disk_doc(a.disk),
       diskSizeGB = a.disk.body.properties.diskSizeGB, toBeDetached = false, deleteOption = a.deleteOption or "Detach" }
   end
   table.sort(keep, function(a, b) return a.lun < b.lun end)
