@@ -141,3 +141,155 @@ describe("restore rules: seed options", function()
       DES .. "des-missing' was not found.")
   end)
 end)
+
+-- A restore point of vm (in collection rpc-<vm>); returns its document.
+local function restore_point(t, vm, name, props)
+  local coll = RPC .. "rpc-" .. vm
+  if t.call("GET", coll) ~= 200 then
+    answer(201, t.call("PUT", coll, { location = "westeurope", properties = { source = { id = VMS .. vm } } }))
+  end
+  local _, h = answer(201, t.call("PUT", coll .. "/restorePoints/" .. name, { properties = props or {} }))
+  assert.are.equal("Succeeded", t.wait(h).status)
+  return ok(t.call("GET", coll .. "/restorePoints/" .. name))
+end
+
+-- Creates disk name (PUT body) and waits; returns the disk's document.
+local function make_disk(t, name, body)
+  local _, h = answer(202, t.call("PUT", DISKS .. name, body))
+  assert.are.equal("Succeeded", t.wait(h).status)
+  return ok(t.call("GET", DISKS .. name))
+end
+
+local function restore_body(drp_id, extra)
+  local b = { location = "westeurope", sku = { name = "Premium_LRS" },
+    properties = { creationData = { createOption = "Restore", sourceResourceId = drp_id } } }
+  for k, v in pairs(extra or {}) do
+    if k == "properties" then for pk, pv in pairs(v) do b.properties[pk] = pv end else b[k] = v end
+  end
+  return b
+end
+
+describe("restore rules: disk restore points", function()
+  local t
+  before_each(function() t = H.app{ seed = fleet() } end)
+
+  it("expose what the source disk was, on platform keys, and the restore point keeps the VM's shape", function()
+    -- the data disk may not be exported: its restore point says so
+    answer(200, t.call("PATCH", DISKS .. "vm-z1-data1", { properties = { networkAccessPolicy = "DenyAll" } }))
+    local rp = restore_point(t, "vm-z1", "rp1")
+    local meta = rp.properties.sourceMetadata
+    assert.are.equal("Standard_D2s_v3", meta.hardwareProfile.vmSize)
+    assert.are.equal("TrustedLaunch", meta.securityProfile.securityType)
+    assert.is_true(meta.securityProfile.uefiSettings.vTpmEnabled)
+    assert.are.equal("V2", meta.hyperVGeneration)
+    local os = meta.storageProfile.osDisk
+    assert.are.equal("Linux", os.osType)
+    assert.are.equal("Premium_LRS", os.managedDisk.storageAccountType)
+    assert.are.equal(DES .. "des-prod", os.managedDisk.diskEncryptionSet.id)
+    assert.are.equal("ReadWrite", os.caching)
+    assert.are.equal(1, os.diskSizeGB)
+    assert.is_false(os.writeAcceleratorEnabled)
+    assert.are.equal("EncryptionAtRestWithPlatformKey", os.diskRestorePoint.encryption.type)
+    local d1 = meta.storageProfile.dataDisks[2]
+    assert.are.equal(1, d1.lun)
+    assert.are.equal("StandardSSD_LRS", d1.managedDisk.storageAccountType)
+    assert.are.equal("ReadWrite", d1.caching)
+
+    local drp = ok(t.call("GET", os.diskRestorePoint.id))
+    local p = drp.properties
+    assert.are.equal(DISKS .. "vm-z1-osdisk", p.sourceResourceId)
+    assert.are.equal("Linux", p.osType)
+    assert.are.equal("V2", p.hyperVGeneration)
+    assert.are.equal("TrustedLaunch", p.securityProfile.securityType)
+    assert.are.equal("x64", p.supportedCapabilities.architecture)
+    -- the disk is on des-prod; its restore point is not
+    assert.are.same({ type = "EncryptionAtRestWithPlatformKey" }, p.encryption)
+    assert.are.equal("AllowAll", p.networkAccessPolicy)
+    local data_drp = ok(t.call("GET", d1.diskRestorePoint.id))
+    assert.are.equal("DenyAll", data_drp.properties.networkAccessPolicy)
+    assert.is_nil(data_drp.properties.hyperVGeneration)
+    assert.is_nil(data_drp.properties.securityProfile)
+    -- a generation 1 VM's
+    local gen1 = restore_point(t, "vm-gen1", "rp1").properties.sourceMetadata
+    assert.are.equal("V1", gen1.hyperVGeneration)
+    assert.are.equal("V1", ok(t.call("GET", gen1.storageProfile.osDisk.diskRestorePoint.id)).properties.hyperVGeneration)
+  end)
+
+  it("are encrypted with a set only when the restore point is created with one", function()
+    local rp = restore_point(t, "vm-z1", "rp-cmk", { sourceMetadata = { storageProfile = {
+      osDisk = { diskRestorePoint = { encryption = { type = "EncryptionAtRestWithCustomerKey",
+        diskEncryptionSet = { id = DES .. "des-prod" } } } },
+      dataDisks = { { lun = 1, diskRestorePoint = { encryption = { diskEncryptionSet = { id = DES .. "des-other" } } } } } } } })
+    local sp = rp.properties.sourceMetadata.storageProfile
+    assert.are.equal(DES .. "des-prod", sp.osDisk.diskRestorePoint.encryption.diskEncryptionSet.id)
+    local os_drp = ok(t.call("GET", sp.osDisk.diskRestorePoint.id))
+    assert.are.same({ type = "EncryptionAtRestWithCustomerKey", diskEncryptionSetId = DES .. "des-prod" },
+      os_drp.properties.encryption)
+    assert.are.equal(DES .. "des-other", ok(t.call("GET", sp.dataDisks[2].diskRestorePoint.id)).properties.encryption.diskEncryptionSetId)
+    assert.are.equal("EncryptionAtRestWithPlatformKey", ok(t.call("GET", sp.dataDisks[1].diskRestorePoint.id)).properties.encryption.type)
+    -- a set in another region is refused, and nothing is made
+    local st, body = t.call("PUT", RPC .. "rpc-vm-z1/restorePoints/rp-bad", { properties = { sourceMetadata = {
+      storageProfile = { osDisk = { diskRestorePoint = { encryption = { diskEncryptionSet = { id = C:gsub("rg%-prod", "rg-dr") ..
+        "/diskEncryptionSets/des-dr" } } } } } } } })
+    assert.are.equal(400, st)
+    assert.matches("northeurope", body.error.message)
+    assert.are.equal(404, (t.call("GET", RPC .. "rpc-vm-z1/restorePoints/rp-bad")))
+  end)
+end)
+
+describe("restore rules: disks restored from a disk restore point", function()
+  local t, meta
+  before_each(function()
+    t = H.app{ seed = fleet() }
+    meta = restore_point(t, "vm-z1", "rp1").properties.sourceMetadata
+  end)
+
+  it("carry the point's osType, generation and security type, and take the sku, zones, set and tags given", function()
+    local d = make_disk(t, "r-os", restore_body(meta.storageProfile.osDisk.diskRestorePoint.id, {
+      sku = { name = "Premium_ZRS" }, zones = json.null, tags = { restored = "yes" },
+      properties = { encryption = { diskEncryptionSetId = DES .. "des-prod" } } }))
+    assert.are.equal("Linux", d.properties.osType)
+    assert.are.equal("V2", d.properties.hyperVGeneration)
+    assert.are.equal("TrustedLaunch", d.properties.securityProfile.securityType)
+    assert.are.equal("Premium_ZRS", d.sku.name)
+    assert.are.same({ restored = "yes" }, d.tags)
+    assert.are.same({ type = "EncryptionAtRestWithCustomerKey", diskEncryptionSetId = DES .. "des-prod" }, d.properties.encryption)
+    assert.is_nil(d.zones)
+    local z = make_disk(t, "r-data", restore_body(meta.storageProfile.dataDisks[1].diskRestorePoint.id, { zones = { "1" } }))
+    assert.are.same({ "1" }, z.zones)
+    assert.is_nil(z.properties.osType)
+    -- no set given: the point's platform keys, not the source disk's set
+    assert.are.same({ type = "EncryptionAtRestWithPlatformKey" }, z.properties.encryption)
+    assert.are.equal(t.sha(DISKS .. "vm-z1-data0"), t.sha(DISKS .. "r-data"))
+  end)
+
+  it("refuse a generation, OS type or security type other than the point's, and a set that does not resolve", function()
+    local drp = meta.storageProfile.osDisk.diskRestorePoint.id
+    local function refused(extra, target, pattern)
+      local st, body = t.call("PUT", DISKS .. "r-bad", restore_body(drp, extra))
+      assert.are.equal(400, st, json.encode(body))
+      assert.are.equal(target, body.error.target)
+      if pattern then assert.matches(pattern, body.error.message) end
+    end
+    refused({ properties = { hyperVGeneration = "V1" } }, "properties.hyperVGeneration", "source's 'V2'")
+    refused({ properties = { osType = "Windows" } }, "properties.osType")
+    refused({ properties = { securityProfile = { securityType = "ConfidentialVM_NonPersistedTPM" } } },
+      "properties.securityProfile.securityType")
+    refused({ zones = { "4" } }, "zones")
+    refused({ properties = { encryption = { diskEncryptionSetId = H.DR .. H.COMPUTE .. "/diskEncryptionSets/des-dr" } } },
+      "properties.encryption.diskEncryptionSetId", "northeurope")
+    local st = t.call("PUT", DISKS .. "r-bad", restore_body(drp, { properties = { encryption = {
+      diskEncryptionSetId = DES .. "nope" } } }))
+    assert.are.equal(404, st)
+    assert.are.equal(404, (t.call("GET", DISKS .. "r-bad")))
+    -- the same values as the point's are fine
+    make_disk(t, "r-same", restore_body(drp, { properties = { hyperVGeneration = "V2", osType = "Linux",
+      securityProfile = { securityType = "TrustedLaunch" } } }))
+    -- a copy of a disk without a security type cannot be given one (Azure's rule for Copy)
+    local st2, body2 = t.call("PUT", DISKS .. "c-tl", { location = "westeurope", properties = {
+      creationData = { createOption = "Copy", sourceResourceId = DISKS .. "vm-plain-osdisk" },
+      securityProfile = { securityType = "TrustedLaunch" } } })
+    assert.are.equal(400, st2)
+    assert.are.equal("Security Type 'TrustedLaunch' is not supported for CreateOption 'Copy'.", body2.error.message)
+  end)
+end)

@@ -14,6 +14,7 @@
 -- Codes and messages are Azure's where the facts give them.
 local reply = require "azrp.emulator.reply"
 local ids = require "azrp.emulator.ids"
+local json = require "azrp.emulator.json"
 
 local M = {}
 
@@ -31,7 +32,7 @@ local ADE_TYPES = { azurediskencryption = true, azurediskencryptionforlinux = tr
 -- zones as a request gives them: nil (regional) or a list of one zone;
 -- returns the list (or nil) or false and a 400.
 function M.check_zones(zones, field)
-  if zones == nil or (type(zones) == "table" and next(zones) == nil) then return nil end
+  if zones == nil or zones == json.null or (type(zones) == "table" and next(zones) == nil) then return nil end
   if type(zones) ~= "table" or #zones ~= 1 or not M.ZONES[zones[1]] then
     return false, reply.error(400, "InvalidParameter", string.format(
       "The value of parameter '%s' is invalid: give one availability zone, \"1\", \"2\" or \"3\".", field), field)
