@@ -293,3 +293,186 @@ describe("restore rules: disks restored from a disk restore point", function()
     assert.are.equal("Security Type 'TrustedLaunch' is not supported for CreateOption 'Copy'.", body2.error.message)
   end)
 end)
+
+local function deallocate(t, vm)
+  local _, h = answer(202, t.call("POST", VMS .. vm .. "/deallocate"))
+  assert.are.equal("Succeeded", t.wait(h).status)
+end
+
+-- An empty disk shaped like an OS disk: o = { zones, sku, hyper_v, security, des }.
+local function os_like(t, name, o)
+  return make_disk(t, name, { location = "westeurope", sku = { name = o.sku or "Premium_LRS" }, zones = o.zones,
+    properties = { creationData = { createOption = "Empty" }, diskSizeGB = 1, osType = "Linux",
+      hyperVGeneration = o.hyper_v or "V2", securityProfile = o.security and { securityType = o.security } or nil,
+      encryption = o.des and { diskEncryptionSetId = DES .. o.des } or nil } })
+end
+
+-- GET-modify-PUT of vm with disk_id as its OS disk; returns the PUT's answer.
+local function swap_os(t, vm, disk_id)
+  local doc = ok(t.call("GET", VMS .. vm))
+  doc.properties.storageProfile.osDisk.managedDisk = { id = disk_id }
+  doc.properties.storageProfile.osDisk.name = disk_id:match("[^/]+$")
+  return t.call("PUT", VMS .. vm, doc)
+end
+
+local function refused(status, code, st, body)
+  assert.are.equal(status, st, json.encode(body))
+  assert.are.equal(code, body.error.code)
+  return body.error
+end
+
+local function attach(t, vm, disk_id, lun)
+  return t.call("POST", VMS .. vm .. "/attachDetachDataDisks", { dataDisksToAttach = { { diskId = disk_id, lun = lun } } })
+end
+
+describe("restore rules: VM create, update and swap", function()
+  local t
+  before_each(function() t = H.app{ seed = fleet() } end)
+
+  it("refuse an OS disk of another Hyper-V generation (409 PropertyChangeNotAllowed)", function()
+    local v1 = os_like(t, "os-v1", { hyper_v = "V1" })
+    deallocate(t, "vm-plain")
+    local err = refused(409, "PropertyChangeNotAllowed", swap_os(t, "vm-plain", v1.id))
+    assert.are.equal("Swapping OS Disk is not supported since HyperVisor property on the OSDisk and VM do not match. " ..
+      "Please make sure the HyperVisor property on the OSDisk is HyperVisor Generation 'V2'", err.message)
+    assert.are.equal("properties.storageProfile.osDisk.managedDisk.id", err.target)
+    local v2 = os_like(t, "os-v2", { sku = "StandardSSD_LRS" })
+    deallocate(t, "vm-gen1")
+    err = refused(409, "PropertyChangeNotAllowed", swap_os(t, "vm-gen1", v2.id))
+    assert.matches("Generation 'V1'$", err.message)
+    -- nothing changed
+    local vm = ok(t.call("GET", VMS .. "vm-plain"))
+    assert.are.equal(DISKS .. "vm-plain-osdisk", vm.properties.storageProfile.osDisk.managedDisk.id)
+    assert.are.equal("Unattached", ok(t.call("GET", v1.id)).properties.diskState)
+  end)
+
+  it("refuse a disk in another zone, a regional disk on a zonal VM and a zonal disk on a regional one (400)", function()
+    deallocate(t, "vm-z1")
+    local z2 = os_like(t, "os-z2", { zones = { "2" }, security = "TrustedLaunch", des = "des-prod" })
+    local err = refused(400, "BadRequest", swap_os(t, "vm-z1", z2.id))
+    assert.are.equal("Disk " .. z2.id .. " cannot be attached to the VM because it is not in zone '1'.", err.message)
+    local regional = os_like(t, "os-regional", { security = "TrustedLaunch", des = "des-prod" })
+    err = refused(400, "BadRequest", swap_os(t, "vm-z1", regional.id))
+    assert.matches("not in zone '1'", err.message)
+    err = refused(400, "BadRequest", attach(t, "vm-z1", z2.id, 5))
+    assert.matches("not in zone '1'", err.message)
+    err = refused(400, "BadRequest", attach(t, "vm-plain", z2.id, 5))
+    assert.matches("is in zone '2' and the VM is not in any zone", err.message)
+    -- a zone-redundant disk goes anywhere, and a data disk may have another set than the VM's
+    local zrs = make_disk(t, "data-zrs", { location = "westeurope", sku = { name = "Premium_ZRS" },
+      properties = { creationData = { createOption = "Empty" }, diskSizeGB = 1,
+        encryption = { diskEncryptionSetId = DES .. "des-other" } } })
+    local _, h = answer(202, attach(t, "vm-z1", zrs.id, 5))
+    t.wait(h)
+    local vm = ok(t.call("GET", VMS .. "vm-z1"))
+    assert.are.equal(DES .. "des-other", vm.properties.storageProfile.dataDisks[3].managedDisk.diskEncryptionSet.id)
+    -- and a VM stays in its zone
+    vm.zones = { "2" }
+    refused(409, "PropertyChangeNotAllowed", t.call("PUT", VMS .. "vm-z1", vm))
+  end)
+
+  it("refuse an OS disk whose security type does not go with the VM's (400)", function()
+    local tl = os_like(t, "os-tl", { security = "TrustedLaunch" })
+    deallocate(t, "vm-plain")
+    local err = refused(400, "BadRequest", swap_os(t, "vm-plain", tl.id))
+    assert.are.equal("Security type of VM is not compatible with the security type of attached OS Disk.", err.message)
+    local standard = os_like(t, "os-std", { zones = { "1" }, des = "des-prod" })
+    deallocate(t, "vm-z1")
+    refused(400, "BadRequest", swap_os(t, "vm-z1", standard.id))
+    -- a new VM on a restored Trusted Launch OS disk needs the security profile the restore point kept
+    local meta = restore_point(t, "vm-z1", "rp1").properties.sourceMetadata
+    local os = make_disk(t, "r-os", restore_body(meta.storageProfile.osDisk.diskRestorePoint.id, { zones = { "1" },
+      properties = { encryption = { diskEncryptionSetId = DES .. "des-prod" } } }))
+    local body = { location = "westeurope", zones = { "1" }, properties = {
+      hardwareProfile = { vmSize = meta.hardwareProfile.vmSize },
+      storageProfile = { osDisk = { createOption = "Attach", osType = "Linux", managedDisk = { id = os.id } } } } }
+    refused(400, "BadRequest", t.call("PUT", VMS .. "vm-new", body))
+    body.properties.securityProfile = meta.securityProfile
+    local _, h = answer(201, t.call("PUT", VMS .. "vm-new", body))
+    assert.are.equal("Succeeded", t.wait(h).status)
+    -- Trusted Launch needs generation 2
+    err = refused(400, "InvalidParameter", t.call("PUT", VMS .. "vm-tl-gen1", { location = "westeurope", properties = {
+      hardwareProfile = { vmSize = "Standard_D2s_v3" }, securityProfile = { securityType = "TrustedLaunch" },
+      storageProfile = { imageReference = { publisher = "Canonical", offer = "0001-com-ubuntu-server-jammy",
+        sku = "22_04-lts", version = "latest" }, osDisk = { createOption = "FromImage" } },
+      osProfile = { adminUsername = "azureuser" } } }))
+    assert.are.equal("properties.securityProfile.securityType", err.target)
+  end)
+
+  it("refuse an OS disk swap on a VM using Azure Disk Encryption (409)", function()
+    local d = os_like(t, "os-ade", {})
+    deallocate(t, "vm-ade")
+    local err = refused(409, "OSDiskSwapNotSupportedForVMsUsingDiskEncryption", swap_os(t, "vm-ade", d.id))
+    assert.are.equal("properties.storageProfile.osDisk.managedDisk.id", err.target)
+  end)
+
+  it("refuse an OS disk in another disk encryption set than the VM's OS disk", function()
+    local other = os_like(t, "os-other", { zones = { "1" }, security = "TrustedLaunch", des = "des-other" })
+    local pmk = os_like(t, "os-pmk", { zones = { "1" }, security = "TrustedLaunch" })
+    deallocate(t, "vm-z1")
+    local err = refused(409, "OperationNotAllowed", swap_os(t, "vm-z1", other.id))
+    assert.matches("not in the same disk encryption set", err.message)
+    refused(409, "OperationNotAllowed", swap_os(t, "vm-z1", pmk.id))
+    local same = os_like(t, "os-same", { zones = { "1" }, security = "TrustedLaunch", des = "des-prod" })
+    answer(200, swap_os(t, "vm-z1", same.id))
+  end)
+
+  it("refuse a Premium disk on a VM size without premium storage (400 InvalidParameter)", function()
+    local premium = make_disk(t, "data-premium", { location = "westeurope", sku = { name = "Premium_LRS" },
+      properties = { creationData = { createOption = "Empty" }, diskSizeGB = 1 } })
+    local err = refused(400, "InvalidParameter", attach(t, "vm-gen1", premium.id, 3))
+    assert.are.equal("Requested operation cannot be performed because the VM size Standard_D2_v3 does not support the " ..
+      "storage account type Premium_LRS of disk 'data-premium'. Consider updating the VM to a size that supports " ..
+      "Premium storage.", err.message)
+    refused(400, "InvalidParameter", t.call("PATCH", VMS .. "vm-plain",
+      { properties = { hardwareProfile = { vmSize = "Standard_D2_v3" } } }))
+    assert.are.equal("Standard_D2s_v3", ok(t.call("GET", VMS .. "vm-plain")).properties.hardwareProfile.vmSize)
+    err = refused(400, "InvalidParameter", t.call("PUT", VMS .. "vm-small", { location = "westeurope", properties = {
+      hardwareProfile = { vmSize = "Standard_D2_v3" },
+      storageProfile = { imageReference = { publisher = "Canonical", offer = "o", sku = "s" },
+        osDisk = { createOption = "FromImage", managedDisk = { storageAccountType = "Premium_LRS" } } },
+      osProfile = { adminUsername = "azureuser" } } }))
+    assert.are.equal("properties.storageProfile.osDisk.managedDisk.storageAccountType", err.target)
+    -- Standard SSD is fine there
+    local ssd = make_disk(t, "data-ssd", { location = "westeurope", sku = { name = "StandardSSD_LRS" },
+      properties = { creationData = { createOption = "Empty" }, diskSizeGB = 1 } })
+    answer(202, attach(t, "vm-gen1", ssd.id, 3))
+  end)
+
+  it("take restored disks in one update: OS and data disks at their LUNs, in zone and set, then start", function()
+    local meta = restore_point(t, "vm-z1", "rp1").properties.sourceMetadata
+    local sp = meta.storageProfile
+    local function restored(name, d)
+      return make_disk(t, name, restore_body(d.diskRestorePoint.id, { zones = { "1" },
+        sku = { name = d.managedDisk.storageAccountType },
+        properties = { encryption = { diskEncryptionSetId = d.managedDisk.diskEncryptionSet.id } } })).id
+    end
+    local os_id = restored("r-os", sp.osDisk)
+    local data = {}
+    for _, d in ipairs(sp.dataDisks) do
+      data[#data + 1] = { lun = d.lun, createOption = "Attach", caching = d.caching,
+        managedDisk = { id = restored("r-lun" .. d.lun, d) } }
+    end
+    local vm = ok(t.call("GET", VMS .. "vm-z1"))
+    vm.properties.storageProfile.osDisk.managedDisk = { id = os_id }
+    vm.properties.storageProfile.osDisk.name = "r-os"
+    vm.properties.storageProfile.dataDisks = data
+    -- only while deallocated; and createOption stays
+    refused(409, "OperationNotAllowed", t.call("PUT", VMS .. "vm-z1", vm))
+    deallocate(t, "vm-z1")
+    local _, h = answer(200, t.call("PUT", VMS .. "vm-z1", vm))
+    assert.are.equal("Succeeded", t.wait(h).status)
+    local got = ok(t.call("GET", VMS .. "vm-z1")).properties.storageProfile
+    assert.are.equal(os_id, got.osDisk.managedDisk.id)
+    assert.are.equal("FromImage", got.osDisk.createOption)
+    assert.are.equal(DISKS .. "r-lun1", got.dataDisks[2].managedDisk.id)
+    assert.are.equal("ReadWrite", got.dataDisks[2].caching)
+    assert.are.equal("StandardSSD_LRS", got.dataDisks[2].managedDisk.storageAccountType)
+    assert.are.equal("Unattached", ok(t.call("GET", DISKS .. "vm-z1-osdisk")).properties.diskState)
+    _, h = answer(202, t.call("POST", VMS .. "vm-z1/start"))
+    assert.are.equal("Succeeded", t.wait(h).status)
+    vm = ok(t.call("GET", VMS .. "vm-z1"))
+    vm.properties.storageProfile.osDisk.createOption = "Attach"
+    refused(409, "PropertyChangeNotAllowed", t.call("PUT", VMS .. "vm-z1", vm))
+  end)
+end)

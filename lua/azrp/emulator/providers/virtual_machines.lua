@@ -361,7 +361,7 @@ local function realise(em, req, body, plan, existing)
       writeAcceleratorEnabled = os_in.writeAcceleratorEnabled == true }
     if existing then
       local old = existing.body.properties.storageProfile.osDisk
-      if ids.same(old.managedDisk.id, disk.body.id) then os_doc.createOption = old.createOption end
+      os_doc.createOption = old.createOption
       if old and not ids.same(old.managedDisk.id, disk.body.id) then
         local od = em.store:get_typed(old.managedDisk.id, disks.TYPE)
         if od then disks.attach(em, od, nil) end
@@ -469,21 +469,18 @@ local function put(em, req)
       return reply.error(409, "OperationNotAllowed",
         "The OS disk of a VM can be swapped only while the VM is deallocated.", "properties.storageProfile.osDisk.managedDisk.id")
     end
-    if swapping then
-      new_os.createOption = "Attach"
-      body.properties.osProfile = nil
-    elseif new_os and new_os.createOption and old_os.createOption ~= new_os.createOption then
+    -- A swap, like any update, keeps the VM's osDisk.createOption (Azure
+    -- refuses a change, even to Attach); the emulator plans the OS disk
+    -- as an attached one and the VM keeps showing its createOption.
+    if new_os and new_os.createOption and tostring(new_os.createOption):lower() ~= old_os.createOption:lower() then
       return reply.error(409, "PropertyChangeNotAllowed",
         "Changing property 'osDisk.createOption' is not allowed.", "properties.storageProfile.osDisk.createOption")
     elseif new_os then
-      new_os.createOption = old_os.createOption
       new_os.managedDisk = new_os.managedDisk or {}
       new_os.managedDisk.id = new_os.managedDisk.id or old_os.managedDisk.id
-      if old_os.createOption == "FromImage" then
-        new_os.createOption = "Attach"
-        new_os.osType = new_os.osType or old_os.osType
-        body.properties.osProfile = nil
-      end
+      new_os.osType = new_os.osType or old_os.osType
+      new_os.createOption = "Attach"
+      body.properties.osProfile = nil
     end
   end
   local plan, perr = plan_vm(em, req, body, existing)
