@@ -182,20 +182,20 @@ describe("restore rules: disk restore points", function()
     assert.are.equal("TrustedLaunch", meta.securityProfile.securityType)
     assert.is_true(meta.securityProfile.uefiSettings.vTpmEnabled)
     assert.are.equal("V2", meta.hyperVGeneration)
-    local os = meta.storageProfile.osDisk
-    assert.are.equal("Linux", os.osType)
-    assert.are.equal("Premium_LRS", os.managedDisk.storageAccountType)
-    assert.are.equal(DES .. "des-prod", os.managedDisk.diskEncryptionSet.id)
-    assert.are.equal("ReadWrite", os.caching)
-    assert.are.equal(1, os.diskSizeGB)
-    assert.is_false(os.writeAcceleratorEnabled)
-    assert.are.equal("EncryptionAtRestWithPlatformKey", os.diskRestorePoint.encryption.type)
+    local osd = meta.storageProfile.osDisk
+    assert.are.equal("Linux", osd.osType)
+    assert.are.equal("Premium_LRS", osd.managedDisk.storageAccountType)
+    assert.are.equal(DES .. "des-prod", osd.managedDisk.diskEncryptionSet.id)
+    assert.are.equal("ReadWrite", osd.caching)
+    assert.are.equal(1, osd.diskSizeGB)
+    assert.is_false(osd.writeAcceleratorEnabled)
+    assert.are.equal("EncryptionAtRestWithPlatformKey", osd.diskRestorePoint.encryption.type)
     local d1 = meta.storageProfile.dataDisks[2]
     assert.are.equal(1, d1.lun)
     assert.are.equal("StandardSSD_LRS", d1.managedDisk.storageAccountType)
     assert.are.equal("ReadWrite", d1.caching)
 
-    local drp = ok(t.call("GET", os.diskRestorePoint.id))
+    local drp = ok(t.call("GET", osd.diskRestorePoint.id))
     local p = drp.properties
     assert.are.equal(DISKS .. "vm-z1-osdisk", p.sourceResourceId)
     assert.are.equal("Linux", p.osType)
@@ -381,11 +381,11 @@ describe("restore rules: VM create, update and swap", function()
     refused(400, "BadRequest", swap_os(t, "vm-z1", standard.id))
     -- a new VM on a restored Trusted Launch OS disk needs the security profile the restore point kept
     local meta = restore_point(t, "vm-z1", "rp1").properties.sourceMetadata
-    local os = make_disk(t, "r-os", restore_body(meta.storageProfile.osDisk.diskRestorePoint.id, { zones = { "1" },
+    local osd = make_disk(t, "r-os", restore_body(meta.storageProfile.osDisk.diskRestorePoint.id, { zones = { "1" },
       properties = { encryption = { diskEncryptionSetId = DES .. "des-prod" } } }))
     local body = { location = "westeurope", zones = { "1" }, properties = {
       hardwareProfile = { vmSize = meta.hardwareProfile.vmSize },
-      storageProfile = { osDisk = { createOption = "Attach", osType = "Linux", managedDisk = { id = os.id } } } } }
+      storageProfile = { osDisk = { createOption = "Attach", osType = "Linux", managedDisk = { id = osd.id } } } } }
     refused(400, "BadRequest", t.call("PUT", VMS .. "vm-new", body))
     body.properties.securityProfile = meta.securityProfile
     local _, h = answer(201, t.call("PUT", VMS .. "vm-new", body))
