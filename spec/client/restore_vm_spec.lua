@@ -200,4 +200,53 @@ describe("restore_vm", function()
     -- The originals are still there, unattached.
     for _, d in pairs(orig) do assert(client:call("Disks_Get", { id = d.managedDisk.id })) end
   end)
+
+  it("rolls an in-place restore back when the VM update fails: original disks, running, nothing left", function()
+    restore_point_of(em, client, "rpc-restore-fail", "rp-fail-1")
+    local vm0 = assert(client:call("VirtualMachines_Get", { id = C.VM_ID }))
+    local orig = vm_disks(vm0)
+    local before = {}
+    for k, d in pairs(orig) do before[k] = sha(em, d.managedDisk.id) end
+    local disks0 = names_in(client, "rg-prod", "Disks_ListByResourceGroup")
+    assert.are.equal(200, (C.admin(em, "POST", "/_emulator/faults", { spec = "failed@VirtualMachines_CreateOrUpdate=1", seed = 1 })))
+    local _, _, report = restore.run(client, { vm_id = C.VM_ID, mode = "in_place" }, { state_dir = state_dir(), time_scale = SCALE,
+      progress = function(e)
+        -- The swap failed: let the rollback's own update through.
+        if e.type == "step" and e.name == "swap" and e.state == "failed" then C.admin(em, "POST", "/_emulator/faults", { spec = "" }) end
+      end })
+    C.admin(em, "POST", "/_emulator/faults", { spec = "" })
+    assert.is_table(report)
+    assert.are.equal(1, report.exit_code)
+    assert.are.equal("swap", report.failed_step)
+    local by = {}
+    for _, s in ipairs(report.steps) do by[s.name] = s end
+    assert.is_true(by.rollback.ok, tostring(by.rollback.error))
+    assert.is_true(by.cleanup.ok, tostring(by.cleanup.error))
+    local vm = assert(client:call("VirtualMachines_Get", { id = C.VM_ID, expand = "instanceView" }))
+    assert.are.equal("PowerState/running", power(vm))
+    assert.are.equal("Succeeded", vm.properties.provisioningState)
+    for k, d in pairs(vm_disks(vm)) do
+      assert.are.equal(orig[k].managedDisk.id:lower(), d.managedDisk.id:lower(), "disk " .. tostring(k))
+      assert.are.equal(before[k], sha(em, d.managedDisk.id))
+    end
+    for _, r in ipairs(report.resources) do assert.are.equal("deleted", r.state, r.name) end
+    assert.are.same(disks0, names_in(client, "rg-prod", "Disks_ListByResourceGroup"))
+  end)
+
+  it("refuses, before creating anything, a restore point of another VM, one still replicating, and a VM size without premium storage", function()
+    local _, err = restore.run(client, { vm_id = C.VM_ID, mode = "in_place", restore_point = "no-such-rp" },
+      { state_dir = state_dir(), time_scale = SCALE })
+    assert.are.equal("invalid", err.kind)
+    assert.matches("no restore point named", err.message, 1, true)
+    local rp_id = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/Microsoft.Compute/restorePointCollections/rpc-restore-new/restorePoints/rp-new-1"
+    local report
+    _, err, report = restore.run(client, { vm_id = C.VM_ID, subnet_id = SUBNET, restore_point_id = rp_id, vm_size = "Standard_D2_v3" },
+      { state_dir = state_dir(), time_scale = SCALE })
+    assert.are.equal("invalid", err.kind)
+    assert.are.equal("vm_size", err.target)
+    assert.matches("Standard_D2_v3", err.message, 1, true)
+    assert.matches("Premium_LRS", err.message, 1, true)
+    assert.are.equal(2, report.exit_code)
+    assert.are.equal(0, #report.resources)
+  end)
 end)

@@ -87,7 +87,8 @@ end
 local function error_table(err)
   if err == nil then return nil end
   if type(err) == "table" then
-    return { kind = err.kind, code = err.code, message = err.message or tostring(err), status = err.status }
+    return { kind = err.kind, code = err.code, message = err.message or tostring(err), status = err.status,
+      target = err.target }
   end
   return { kind = "error", message = tostring(err) }
 end

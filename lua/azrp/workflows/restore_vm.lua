@@ -881,7 +881,8 @@ function M.run(client, config, opts)
   if not report then return nil, err end
   if not report.ok then
     local e = report.error or {}
-    return nil, azrp.error{ kind = e.kind or "restore", code = e.code, status = e.status, message = e.message }, report
+    return nil, azrp.error{ kind = e.kind or "restore", code = e.code, status = e.status, target = e.target,
+      message = e.message }, report
   end
   return report
 end
