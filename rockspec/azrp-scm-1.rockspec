@@ -34,6 +34,7 @@ build = {
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
+    ["azrp.workflows.restore_vm"] = "lua/azrp/workflows/restore_vm.lua",
     -- The workflow runner: steps, journal, resources, cleanup.
     ["azrp.workflow"] = "lua/azrp/workflow/init.lua",
     ["azrp.workflow.journal"] = "lua/azrp/workflow/journal.lua",
@@ -52,6 +53,7 @@ build = {
     ["azrp.cli.output"] = "lua/azrp/cli/output.lua",
     ["azrp.cli.rp"] = "lua/azrp/cli/rp.lua",
     ["azrp.cli.drill"] = "lua/azrp/cli/drill.lua",
+    ["azrp.cli.restore"] = "lua/azrp/cli/restore.lua",
     ["azrp.cli.resume"] = "lua/azrp/cli/resume.lua",
     ["azrp.cli.cleanup"] = "lua/azrp/cli/cleanup.lua",
     ["azrp.cli.runs"] = "lua/azrp/cli/runs.lua",

@@ -69,16 +69,18 @@ local function report_of(run, extra)
       ok = c.state == "done", state = c.state == "start" and "interrupted" or c.state, error = c.error,
       substeps = c.substeps }
   end
-  local figures = {}
+  local figures, details = {}, {}
   for k, v in pairs(run.data) do
     local name = type(k) == "string" and k:match("^figure%.(.+)$")
     if name then figures[name] = v end
+    name = type(k) == "string" and k:match("^report%.(.+)$")
+    if name then details[name] = v end
   end
   local meta = run.journal.meta
   local ended = azrp.wall()
   local r = { workflow = run.def.name, run_id = run.run_id, state = run.state, started_at = meta.created_at,
     ended_at = ended, seconds = round(ended - (meta.created_at or ended)), time_scale = run.time_scale,
-    figures = figures, steps = steps, resources = run:resource_list(), target = meta.target,
+    figures = figures, details = next(details) and details or nil, steps = steps, resources = run:resource_list(), target = meta.target,
     journal = run.journal.dir }
   for k, v in pairs(extra or {}) do r[k] = v end
   return r

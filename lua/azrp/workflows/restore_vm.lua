@@ -698,7 +698,7 @@ function steps.originals(ctx)
   for _, d in ipairs(ctx.data.disks) do restored[d.lun or "os"] = true end
   for _, d in ipairs(orig.data) do if restored[d.lun] then list[#list + 1] = d end end
   if not ctx.config.delete_originals then
-    ctx:set("originals", list)
+    ctx:set("report.original_disks_kept", list)
     return true
   end
   local vm, err = ctx.client:call("VirtualMachines_Get", { id = ctx.config.vm_id })
@@ -726,8 +726,8 @@ function steps.originals(ctx)
       ctx:emit{ type = "note", message = "original disk " .. o.d.name .. " was not deleted: " .. tostring(derr) }
     end
   end
-  ctx:set("originals", kept)
-  ctx:set("originals_deleted", deleted)
+  if #kept > 0 then ctx:set("report.original_disks_kept", kept) end
+  ctx:set("report.original_disks_deleted", deleted)
   return true
 end
 
@@ -749,7 +749,8 @@ function steps.verify(ctx)
   local rto = azrp.wall() - ctx.data.restore_started_at
   ctx:set("figure.rto_wall_seconds", round(rto))
   ctx:set("figure.rto_seconds", round(rto / ctx.time_scale))
-  ctx:set("result", { vm_id = vm.id, power_state = power_state(vm), provisioning_state = vm.properties.provisioningState })
+  ctx:set("report.vm", vm.id)
+  ctx:set("report.restore_point", ctx.data.restore_point.id)
   return true
 end
 
