@@ -325,57 +325,43 @@ static int client_request (lua_State *L) {
   static const char *const keys[] = {"method", "url", "headers", "body", "auth", "timeout", "retry", "kind",
     "attempts", NULL};
   azrp_op *op;
-  const char *method, *url;
+  azrp_opinit init;
   azrp_client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   check_keys(L, 2, keys, "request");
-  method = opt_string(L, 2, "method", "GET");
-  url = opt_string(L, 2, "url", NULL);
-  if (url == NULL) return luaL_error(L, "request: 'url' is required");
-  if (!token_chars(method)) return luaL_error(L, "request: 'method' must be an HTTP method name");
+  memset(&init, 0, sizeof init);
+  init.name = "request";
+  init.raw = 1;
+  init.kind = -1;   /* not ARM: no throttle bucket */
+  init.method = opt_string(L, 2, "method", "GET");
+  init.url = opt_string(L, 2, "url", NULL);
+  if (init.url == NULL) return luaL_error(L, "request: 'url' is required");
+  if (!token_chars(init.method)) return luaL_error(L, "request: 'method' must be an HTTP method name");
   /* user-info and plain http with a secret fail the operation when it is fired */
-  if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
+  if (strncasecmp(init.url, "https://", 8) != 0 && strncasecmp(init.url, "http://", 7) != 0)
     return luaL_error(L, "request: url must be http(s)");
-  op = azrp_op_new(L, 1);
-  snprintf(op->name, sizeof op->name, "request");
-  op->raw = 1;
-  op->kind = -1;   /* not ARM: no throttle bucket */
-  op->method = strdup(method);
-  op->url = strdup(url);
-  op->auth = opt_bool(L, 2, "auth", 0);
-  op->retry_unsafe = opt_bool(L, 2, "retry", 0);
+  init.auth = opt_bool(L, 2, "auth", 0);
+  init.retry_unsafe = opt_bool(L, 2, "retry", 0);
   lua_getfield(L, 2, "kind");
   if (lua_type(L, -1) == LUA_TSTRING) {
     const char *k = lua_tostring(L, -1);
-    op->kind = strcmp(k, "read") == 0 ? AZRP_READ : strcmp(k, "write") == 0 ? AZRP_WRITE :
-               strcmp(k, "delete") == 0 ? AZRP_DELETE : -1;
+    init.kind = strcmp(k, "read") == 0 ? AZRP_READ : strcmp(k, "write") == 0 ? AZRP_WRITE :
+                strcmp(k, "delete") == 0 ? AZRP_DELETE : -1;
   }
   lua_pop(L, 1);
   lua_getfield(L, 2, "body");
   if (!lua_isnil(L, -1)) {
-    size_t len;
-    const char *s;
     if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "request: 'body' must be a string");
-    s = lua_tolstring(L, -1, &len);
-    op->body = (char *)malloc(len + 1);
-    if (op->body == NULL) return luaL_error(L, "out of memory");
-    memcpy(op->body, s, len);
-    op->body[len] = '\0';
-    op->bodylen = len;
+    init.body = lua_tolstring(L, -1, &init.bodylen);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 1);   /* the body stays referenced by the options table */
   lua_getfield(L, 2, "headers");
   if (lua_type(L, -1) == LUA_TTABLE) {
-    int t = lua_gettop(L), n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t) != 0) { n++; lua_pop(L, 1); }
-    op->headers = (char **)calloc((size_t)n + 1, sizeof(char *));
-    if (op->headers == NULL) return luaL_error(L, "out of memory");
-    n = 0;
+    int t = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, t) != 0) {
       const char *k, *v;
-      size_t len, klen, vlen;
+      size_t klen, vlen;
       if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
         return luaL_error(L, "request: headers are name = string");
       k = lua_tolstring(L, -2, &klen);
@@ -384,23 +370,31 @@ static int client_request (lua_State *L) {
       if (strlen(k) != klen || !token_chars(k)) return luaL_error(L, "request: header name '%s' is not a token", k);
       if (strlen(v) != vlen || !header_chars(v))
         return luaL_error(L, "request: header '%s' holds a control character (CR, LF, NUL...)", k);
-      len = klen + vlen + 3;
-      op->headers[n] = (char *)malloc(len);
-      if (op->headers[n] == NULL) return luaL_error(L, "out of memory");
-      snprintf(op->headers[n], len, "%s: %s", k, v);
-      n++;
       lua_pop(L, 1);
     }
   }
   lua_pop(L, 1);
   lua_getfield(L, 2, "timeout");
   if (!lua_isnil(L, -1)) {
-    double t = lua_tonumber(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || !(t > 0)) return luaL_error(L, "request: 'timeout' must be a positive number");
-    op->deadline = azrp_now() + t;
+    init.timeout = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(init.timeout > 0))
+      return luaL_error(L, "request: 'timeout' must be a positive number");
   }
   lua_pop(L, 1);
-  op->max_attempts = (int)opt_number(L, 2, "attempts", 0, 0, 100);
+  init.max_attempts = (int)opt_number(L, 2, "attempts", 0, 0, 100);
+  op = azrp_op_new(L, 1, &init);
+  /* Checked above, in the same order: now the op takes its copies. */
+  lua_getfield(L, 2, "headers");
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    int t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+      if (azrp_op_add_header(op, lua_tostring(L, -2), lua_tostring(L, -1)) != 0)
+        return luaL_error(L, "out of memory");
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
   azrp_op_start(L, op);
   return 1;
 }
@@ -426,10 +420,8 @@ static int client_step (lua_State *L) {
   }
   now = azrp_now();
   for (op = c->head; op != NULL; op = next) {
-    next = op->next;
-    if (op->state == OP_WAITING && op->due <= now) { azrp_op_fire(L, op); fired = 1; }
-    else if (op->deadline > 0 && now >= op->deadline && op->state != OP_DONE)
-      azrp_op_timeout(L, op);
+    next = azrp_op_link(op)->next;   /* running op may unlink it */
+    if (azrp_op_run(L, op, now)) fired = 1;
   }
   if (fired) {
     /* Starting transfers can finish some at once (a fast answer on a
@@ -453,11 +445,10 @@ double azrp_client_timeout (azrp_client *c, int *any) {
   azrp_op *op;
   *any = 0;
   if (ms >= 0) { best = (double)ms / 1000.0; *any = 1; }
-  for (op = c->head; op; op = op->next) {
-    double d = 1e18;
-    if (op->state == OP_WAITING) d = op->due - now;
-    if (op->deadline > 0 && op->deadline - now < d) d = op->deadline - now;
-    if (op->state == OP_SENDING) *any = 1;
+  for (op = c->head; op; op = azrp_op_link(op)->next) {
+    int sending;
+    double d = azrp_op_wakeup(op, now, &sending);
+    if (sending) *any = 1;
     if (d < 1e17) { *any = 1; if (d < best) best = d; }
   }
   if (best < 0) best = 0;
@@ -510,8 +501,8 @@ static int client_set_token (lua_State *L) {
   c->token_expires = exp;
   c->token_wanted = 0;
   c->token_rejected = 0;
-  for (op = c->head; op; op = op->next)
-    if (op->state == OP_NEED_TOKEN) { op->state = OP_WAITING; op->due = azrp_now(); }
+  for (op = c->head; op; op = azrp_op_link(op)->next)
+    azrp_op_token_ready(op);
   return 0;
 }
 
@@ -558,8 +549,8 @@ static int client_token_failed (lua_State *L) {
     e.message = lua_tostring(L, -1);
   }
   for (op = c->head; op; op = next) {
-    next = op->next;
-    if (op->state == OP_NEED_TOKEN) azrp_op_error_info(L, op, &e);
+    next = azrp_op_link(op)->next;   /* failing op unlinks it */
+    azrp_op_token_failed(L, op, &e);
   }
   c->token_wanted = 0;
   c->token_rejected = 0;

@@ -45,55 +45,57 @@ typedef struct azrp_client {
   long throttled_waits;
 } azrp_client;
 
-/* Where an operation is. */
-enum { OP_WAITING = 0, OP_SENDING, OP_NEED_TOKEN, OP_DONE };
-/* Which request it sends next. */
-enum { PH_INITIAL = 0, PH_POLL, PH_FINAL, PH_REPLICATION };
-/* How its LRO is polled. */
-enum { POLL_ASYNC = 0, POLL_LOCATION, POLL_STATE };
-
-struct azrp_op {
-  azrp_client *c;
-  int client_ref;             /* keeps the client alive while the op lives */
-  int self_ref;               /* keeps the op alive while it runs */
-  const azrp_opdef *def;      /* NULL for a raw request */
-  char name[64];              /* operationId or "request" */
-  int state, phase, poll_mode;
-  int lro, final_state, kind, retry_unsafe, auth;
-  int wait_replication;       /* a copy: poll instanceView to 100 % */
-  char *method, *url, *body;
-  size_t bodylen;
-  char **headers;             /* extra request headers ("Name: value"), NULL-terminated */
-  char request_id[37];        /* x-ms-client-request-id, the same on every try and poll */
-  char *poll_url, *location;
-  int attempts;
-  int max_attempts;           /* tries per request for this op; 0 = the client's */
-  char last_error[256];       /* why the last try failed, for a later timeout's message */
-  int auth_retried;
-  double due;                 /* next send (monotonic) */
-  double deadline;            /* give up at (monotonic); 0 = never */
-  double started;
-  azrp_xfer *x;
-  int result_ref;             /* value on success, azrp.Error on failure */
-  int ok;
-  double percent;             /* progress, -1 unknown */
-  int progress_ref;           /* per-disk replication progress table */
-  long last_status;
-  char last_request_id[64];   /* x-ms-request-id of the latest response */
-  char lro_status[32];        /* InProgress, Succeeded ... */
-  int raw;                    /* keep the body as a string (raw requests) */
+/*
+** An operation's place in its client's list of operations in flight.
+** client.c walks the list; each operation holds its own node, so that
+** linking costs no allocation and unlinking is O(1).
+*/
+typedef struct azrp_oplink {
   azrp_op *prev, *next;
-};
+} azrp_oplink;
 
-/* operation.c */
-azrp_op *azrp_op_new (lua_State *L, int client_idx);
-void azrp_op_start (lua_State *L, azrp_op *op);       /* links it and anchors it */
-void azrp_op_fire (lua_State *L, azrp_op *op);        /* sends when due */
-void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x);
-void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code, const char *msg);
-void azrp_op_timeout (lua_State *L, azrp_op *op);
+/*
+** What a new operation sends and how it reads the answers: request.c
+** fills one from a registry row, client.c from request{} options.
+** azrp_op_new copies the strings.
+*/
+typedef struct azrp_opinit {
+  const char *name;           /* operationId or "request" */
+  const azrp_opdef *def;      /* its registry row (LRO style); NULL for a raw request */
+  const char *method, *url;
+  const char *body;           /* NULL for none */
+  size_t bodylen;
+  int kind;                   /* throttle bucket (AZRP_READ ...); -1 for none */
+  int auth;                   /* send the client's bearer token */
+  int retry_unsafe;           /* a POST that may be sent again after a failure */
+  int wait_replication;       /* a copy: poll instanceView to 100 % */
+  int raw;                    /* result { status, headers, body } whatever the status */
+  double timeout;             /* seconds from now to give up; 0 = never */
+  int max_attempts;           /* tries per request; 0 = the client's */
+} azrp_opinit;
+
+/*
+** operation.c.  request.c and client.c make operations; client.c drives
+** them (step, timeout, tokens) without seeing their state.
+*/
 struct azrp_errinfo;
-void azrp_op_error_info (lua_State *L, azrp_op *op, struct azrp_errinfo *e);
+/* Pushes a new operation on client_idx, not running yet. */
+azrp_op *azrp_op_new (lua_State *L, int client_idx, const azrp_opinit *init);
+/* Adds a raw request's own header; -1 when out of memory. */
+int azrp_op_add_header (azrp_op *op, const char *name, const char *value);
+void azrp_op_start (lua_State *L, azrp_op *op);       /* links it and anchors it */
+azrp_oplink *azrp_op_link (azrp_op *op);
+/* step(): sends the op when due at now, or times it out; 1 when it was due. */
+int azrp_op_run (lua_State *L, azrp_op *op, double now);
+/* Seconds from now until the op needs step() (1e18: nothing scheduled); *sending while a transfer runs. */
+double azrp_op_wakeup (const azrp_op *op, double now, int *sending);
+void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x);
+/* A token came: an op waiting for one is due now (others are left alone). */
+void azrp_op_token_ready (azrp_op *op);
+/* No token will come: an op waiting for one fails with e (others are left alone). */
+void azrp_op_token_failed (lua_State *L, azrp_op *op, struct azrp_errinfo *e);
+/* Ends a running op with an error (cancel, close, a refused URL ...). */
+void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code, const char *msg);
 void azrp_op_open (lua_State *L);
 
 /* request.c */

@@ -6,9 +6,9 @@
 ** result as final-state-via says, and for cross-region copies the
 ** per-disk replication until 100 %.
 **
-** The state machine never blocks: azrp_op_fire() starts a transfer when
-** the operation is due, azrp_op_response() digests a finished one and
-** sets the next due time.  The client's step() drives both.  While it
+** The state machine never blocks: op_fire() starts a transfer when the
+** operation is due, azrp_op_response() digests a finished one and sets
+** the next due time.  The client's step() drives both (azrp_op_run).  While it
 ** runs, an operation is anchored in the registry (self_ref) so that a
 ** script dropping it cannot free memory libcurl still writes to.
 **
@@ -47,12 +47,53 @@
 
 #define MAX_HEADERS 24
 
+/* Where an operation is. */
+enum { OP_WAITING = 0, OP_SENDING, OP_NEED_TOKEN, OP_DONE };
+/* Which request it sends next. */
+enum { PH_INITIAL = 0, PH_POLL, PH_FINAL, PH_REPLICATION };
+/* How its LRO is polled. */
+enum { POLL_ASYNC = 0, POLL_LOCATION, POLL_STATE };
+
+struct azrp_op {
+  azrp_client *c;
+  int client_ref;             /* keeps the client alive while the op lives */
+  int self_ref;               /* keeps the op alive while it runs */
+  const azrp_opdef *def;      /* NULL for a raw request */
+  char name[64];              /* operationId or "request" */
+  int state, phase, poll_mode;
+  int lro, final_state, kind, retry_unsafe, auth;
+  int wait_replication;       /* a copy: poll instanceView to 100 % */
+  char *method, *url, *body;
+  size_t bodylen;
+  char **headers;             /* extra request headers ("Name: value"), NULL-terminated */
+  int nheaders;
+  char request_id[37];        /* x-ms-client-request-id, the same on every try and poll */
+  char *poll_url, *location;
+  int attempts;
+  int max_attempts;           /* tries per request for this op; 0 = the client's */
+  char last_error[256];       /* why the last try failed, for a later timeout's message */
+  int auth_retried;
+  double due;                 /* next send (monotonic) */
+  double deadline;            /* give up at (monotonic); 0 = never */
+  double started;
+  azrp_xfer *x;
+  int result_ref;             /* value on success, azrp.Error on failure */
+  int ok;
+  double percent;             /* progress, -1 unknown */
+  int progress_ref;           /* per-disk replication progress table */
+  long last_status;
+  char last_request_id[64];   /* x-ms-request-id of the latest response */
+  char lro_status[32];        /* InProgress, Succeeded ... */
+  int raw;                    /* keep the body as a string (raw requests) */
+  azrp_oplink link;           /* in the client's list while running */
+};
+
 static void op_unlink (azrp_op *op) {
   azrp_client *c = op->c;
-  if (op->prev) op->prev->next = op->next;
-  else if (c->head == op) c->head = op->next;
-  if (op->next) op->next->prev = op->prev;
-  op->prev = op->next = NULL;
+  if (op->link.prev) op->link.prev->link.next = op->link.next;
+  else if (c->head == op) c->head = op->link.next;
+  if (op->link.next) op->link.next->link.prev = op->link.prev;
+  op->link.prev = op->link.next = NULL;
   c->nactive--;
 }
 
@@ -88,7 +129,7 @@ static void op_finish (lua_State *L, azrp_op *op, int ok) {
   op->self_ref = LUA_NOREF;
 }
 
-void azrp_op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
+static void op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
   e->operation = op->name;
   e->client_request_id = op->request_id;
   if (e->request_id == NULL && op->last_request_id[0]) e->request_id = op->last_request_id;
@@ -97,7 +138,7 @@ void azrp_op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
 }
 
 /* The deadline passed: say so, with the last failure when there was one. */
-void azrp_op_timeout (lua_State *L, azrp_op *op) {
+static void op_expired (lua_State *L, azrp_op *op) {
   char msg[400];
   if (op->last_error[0])
     snprintf(msg, sizeof msg, "the operation did not finish before its deadline; last error: %s", op->last_error);
@@ -110,7 +151,7 @@ void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code
   azrp_errinfo e;
   memset(&e, 0, sizeof e);
   e.kind = kind; e.code = code; e.message = msg; e.retry_after = -1;
-  azrp_op_error_info(L, op, &e);
+  op_error_info(L, op, &e);
 }
 
 /*
@@ -175,7 +216,7 @@ static int url_refused (lua_State *L, azrp_op *op, const char *url) {
   return 1;
 }
 
-void azrp_op_fire (lua_State *L, azrp_op *op) {
+static void op_fire (lua_State *L, azrp_op *op) {
   azrp_client *c = op->c;
   const char *hdrs[MAX_HEADERS + 2];
   char store[2048];
@@ -185,7 +226,7 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
   double now = azrp_now(), wait;
   int n, i, kind = op->phase == PH_INITIAL ? op->kind : AZRP_READ;
   if (op->deadline > 0 && now >= op->deadline) {
-    azrp_op_timeout(L, op);
+    op_expired(L, op);
     return;
   }
   if (url_refused(L, op, url)) return;
@@ -247,14 +288,14 @@ static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double re
   if (e->message) snprintf(op->last_error, sizeof op->last_error, "%s", e->message);
   if (op->attempts >= max_attempts(op) || !e->retryable) {
     e->retry_after = retry_after;
-    azrp_op_error_info(L, op, e);
+    op_error_info(L, op, e);
     return;
   }
   if (retry_after >= 0) {
     if (retry_after > c->max_retry_after) {
       /* Waiting that long is the caller's decision, as in the Go SDK. */
       e->retry_after = retry_after;
-      azrp_op_error_info(L, op, e);
+      op_error_info(L, op, e);
       return;
     }
     delay = retry_after;
@@ -611,7 +652,7 @@ static void on_poll (lua_State *L, azrp_op *op, const azrp_xfer *x) {
       if (e.code == NULL) e.code = st;
       if (e.message == NULL) e.message = "the long-running operation did not succeed";
       e.retry_after = -1;
-      azrp_op_error_info(L, op, &e);
+      op_error_info(L, op, &e);
       lua_pop(L, 1);
     }
     return;
@@ -739,7 +780,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
         e.message = "the server asked to wait longer than max_retry_after";
         e.status = op->last_status;
         e.retry_after = ra;
-        azrp_op_error_info(L, op, &e);
+        op_error_info(L, op, &e);
       }
       lua_settop(L, top);
       return;
@@ -820,7 +861,15 @@ static azrp_op *check_op (lua_State *L) {
   return (azrp_op *)luaL_checkudata(L, 1, AZRP_OP_MT);
 }
 
-azrp_op *azrp_op_new (lua_State *L, int client_idx) {
+static char *dup_bytes (const char *s, size_t len) {
+  char *d = (char *)malloc(len + 1);
+  if (d == NULL) return NULL;
+  memcpy(d, s, len);
+  d[len] = '\0';
+  return d;
+}
+
+azrp_op *azrp_op_new (lua_State *L, int client_idx, const azrp_opinit *init) {
   azrp_op *op;
   client_idx = lua_absindex(L, client_idx);
   op = (azrp_op *)lua_newuserdatauv(L, sizeof(azrp_op), 1);
@@ -833,7 +882,41 @@ azrp_op *azrp_op_new (lua_State *L, int client_idx) {
   lua_pushvalue(L, client_idx);
   op->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   if (azrp_uuid4(op->request_id) != 0) snprintf(op->request_id, sizeof op->request_id, "00000000-0000-4000-8000-000000000000");
+  snprintf(op->name, sizeof op->name, "%s", init->name);
+  op->def = init->def;
+  if (init->def) {
+    op->lro = init->def->lro;
+    op->final_state = init->def->final_state;
+  }
+  op->kind = init->kind;
+  op->auth = init->auth;
+  op->retry_unsafe = init->retry_unsafe;
+  op->wait_replication = init->wait_replication;
+  op->raw = init->raw;
+  op->max_attempts = init->max_attempts;
+  if (init->timeout > 0) op->deadline = azrp_now() + init->timeout;
+  /* A failure here leaves the op done: __gc frees what was copied. */
+  op->method = strdup(init->method);
+  op->url = strdup(init->url);
+  if (op->method == NULL || op->url == NULL) luaL_error(L, "out of memory");
+  if (init->body) {
+    op->body = dup_bytes(init->body, init->bodylen);
+    if (op->body == NULL) luaL_error(L, "out of memory");
+    op->bodylen = init->bodylen;
+  }
   return op;
+}
+
+int azrp_op_add_header (azrp_op *op, const char *name, const char *value) {
+  size_t len = strlen(name) + strlen(value) + 3;
+  char **h = (char **)realloc(op->headers, ((size_t)op->nheaders + 2) * sizeof(char *));
+  if (h == NULL) return -1;
+  op->headers = h;
+  h[op->nheaders] = (char *)malloc(len);
+  if (h[op->nheaders] == NULL) { h[op->nheaders] = NULL; return -1; }
+  snprintf(h[op->nheaders], len, "%s: %s", name, value);
+  h[++op->nheaders] = NULL;
+  return 0;
 }
 
 void azrp_op_start (lua_State *L, azrp_op *op) {
@@ -843,10 +926,43 @@ void azrp_op_start (lua_State *L, azrp_op *op) {
   op->state = OP_WAITING;
   op->started = azrp_now();
   op->due = op->started;
-  op->next = c->head;
-  if (c->head) c->head->prev = op;
+  op->link.next = c->head;
+  if (c->head) c->head->link.prev = op;
   c->head = op;
   c->nactive++;
+}
+
+azrp_oplink *azrp_op_link (azrp_op *op) {
+  return &op->link;
+}
+
+int azrp_op_run (lua_State *L, azrp_op *op, double now) {
+  if (op->state == OP_WAITING && op->due <= now) {
+    op_fire(L, op);
+    return 1;
+  }
+  if (op->deadline > 0 && now >= op->deadline && op->state != OP_DONE)
+    op_expired(L, op);
+  return 0;
+}
+
+double azrp_op_wakeup (const azrp_op *op, double now, int *sending) {
+  double d = 1e18;
+  if (op->state == OP_WAITING) d = op->due - now;
+  if (op->deadline > 0 && op->deadline - now < d) d = op->deadline - now;
+  *sending = op->state == OP_SENDING;
+  return d;
+}
+
+void azrp_op_token_ready (azrp_op *op) {
+  if (op->state == OP_NEED_TOKEN) {
+    op->state = OP_WAITING;
+    op->due = azrp_now();
+  }
+}
+
+void azrp_op_token_failed (lua_State *L, azrp_op *op, azrp_errinfo *e) {
+  if (op->state == OP_NEED_TOKEN) op_error_info(L, op, e);
 }
 
 static int op_gc (lua_State *L) {
