@@ -13,6 +13,7 @@
 */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,7 +22,34 @@
 #include "engine.h"
 #include "error.h"
 #include "json.h"
+#include "throttle.h"
 #include "util.h"
+
+struct azrp_client {
+  azrp_http *http;            /* NULL once closed */
+  char *endpoint;             /* ARM base URL, no trailing slash */
+  char *subscription;         /* default subscriptionId */
+  char *api_versions[8];      /* per-provider overrides, index as azrp_providers */
+  char *token;                /* bearer token; never printed */
+  double token_expires;       /* wall clock; 0 = does not expire */
+  double refresh_margin;      /* ask for a new token this long before expiry */
+  int token_wanted;           /* an operation needs a (new) token */
+  int token_rejected;         /* the server refused the last one (401): bypass caches */
+  int allow_http;             /* tokens may go to http:// loopback URLs */
+  int insecure;               /* insecure_skip_tls_verify: secrets go to loopback only */
+  int max_attempts;           /* tries per request, first included */
+  double base_delay, max_delay, max_retry_after;
+  double poll_default, poll_min, poll_max;
+  double op_timeout;          /* default total time of an operation; 0 = none */
+  int throttle;               /* the client-side token bucket is on */
+  azrp_bucket buckets[AZRP_NKINDS];
+  uint64_t rng;               /* jitter */
+  azrp_op *head;              /* operations in flight, newest first */
+  int nactive;
+  long requests;              /* HTTP requests sent, for stats */
+  long retries;
+  long throttled_waits;
+};
 
 azrp_client *azrp_client_check (lua_State *L, int idx) {
   azrp_client *c = (azrp_client *)luaL_checkudata(L, idx, AZRP_CLIENT_MT);
@@ -29,18 +57,45 @@ azrp_client *azrp_client_check (lua_State *L, int idx) {
   return c;
 }
 
-/* A multiplier in [0.8, 1.3), as the Go SDK jitters its backoff. */
-double azrp_client_jitter (azrp_client *c) {
-  uint64_t x = c->rng;
-  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
-  c->rng = x;
-  return 0.8 + 0.5 * (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+/* Overwrites the token before freeing it: it must not linger in freed memory. */
+static void token_clear (azrp_client *c) {
+  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); c->token = NULL; }
 }
 
-/* Takes a token of the bucket of kind; 0 and the seconds to wait when empty. */
-int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
-  if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
-  return azrp_bucket_take(&c->buckets[kind], now, wait);
+/*
+** {==================================================================
+** What operations (operation.c) and client:begin (request.c) need of
+** their client, each a function so that the fields stay here
+** ===================================================================
+*/
+
+azrp_http *azrp_client_http (azrp_client *c) {
+  return c->http;
+}
+
+void azrp_client_link (azrp_client *c, azrp_op *op) {
+  azrp_oplink *l = azrp_op_link(op);
+  l->next = c->head;
+  if (c->head) azrp_op_link(c->head)->prev = op;
+  c->head = op;
+  c->nactive++;
+}
+
+void azrp_client_unlink (azrp_client *c, azrp_op *op) {
+  azrp_oplink *l = azrp_op_link(op);
+  if (l->prev) azrp_op_link(l->prev)->next = l->next;
+  else if (c->head == op) c->head = l->next;
+  if (l->next) azrp_op_link(l->next)->prev = l->prev;
+  l->prev = l->next = NULL;
+  c->nactive--;
+}
+
+const char *azrp_client_endpoint (azrp_client *c) {
+  return c->endpoint;
+}
+
+const char *azrp_client_subscription (azrp_client *c) {
+  return c->subscription;
 }
 
 const char *azrp_client_api_version (azrp_client *c, const char *provider) {
@@ -50,6 +105,104 @@ const char *azrp_client_api_version (azrp_client *c, const char *provider) {
       return c->api_versions[i] ? c->api_versions[i] : azrp_providers[i].api_version;
   return NULL;
 }
+
+double azrp_client_op_timeout (azrp_client *c) {
+  return c->op_timeout;
+}
+
+const char *azrp_client_url_problem (azrp_client *c, const char *url, int secret) {
+  return azrp_url_problem(url, secret, c->allow_http, c->insecure);
+}
+
+const char *azrp_client_token (azrp_client *c) {
+  if (c->token == NULL || (c->token_expires > 0 && azrp_wall() >= c->token_expires)) {
+    c->token_wanted = 1;
+    return NULL;
+  }
+  if (c->token_expires > 0 && azrp_wall() >= c->token_expires - c->refresh_margin)
+    c->token_wanted = 1;   /* still valid: send, and let the script renew it */
+  return c->token;
+}
+
+void azrp_client_token_rejected (azrp_client *c) {
+  token_clear(c);
+  c->token_wanted = 1;
+  c->token_rejected = 1;
+}
+
+int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
+  if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
+  if (azrp_bucket_take(&c->buckets[kind], now, wait)) return 1;
+  c->throttled_waits++;
+  return 0;
+}
+
+/*
+** ARM says how many requests of each kind are left; when it counts fewer
+** than our bucket holds (other clients share the subscription), our
+** bucket comes down to it, so that the fleet slows before a 429.
+*/
+void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x) {
+  static const char *const names[AZRP_NKINDS] = {
+    "x-ms-ratelimit-remaining-subscription-reads",
+    "x-ms-ratelimit-remaining-subscription-writes",
+    "x-ms-ratelimit-remaining-subscription-deletes"
+  };
+  int k;
+  if (!c->throttle) return;
+  for (k = 0; k < AZRP_NKINDS; k++) {
+    size_t len = 0;
+    const char *v = azrp_xfer_header(x, names[k], &len);
+    if (v != NULL && len > 0 && len < 16) {
+      char tmp[16];
+      double left;
+      memcpy(tmp, v, len);
+      tmp[len] = '\0';
+      left = atof(tmp);
+      if (left >= 0) azrp_bucket_sync(&c->buckets[k], left, azrp_now());
+    }
+  }
+}
+
+int azrp_client_max_attempts (azrp_client *c) {
+  return c->max_attempts;
+}
+
+double azrp_client_max_retry_after (azrp_client *c) {
+  return c->max_retry_after;
+}
+
+/* A multiplier in [0.8, 1.3), as the Go SDK jitters its backoff. */
+static double jitter (azrp_client *c) {
+  uint64_t x = c->rng;
+  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+  c->rng = x;
+  return 0.8 + 0.5 * (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+double azrp_client_backoff (azrp_client *c, int attempts) {
+  int k = attempts - 1;
+  double delay = c->base_delay * (double)(1u << (k > 16 ? 16 : k));
+  if (delay > c->max_delay) delay = c->max_delay;
+  return delay * jitter(c);
+}
+
+double azrp_client_poll_delay (azrp_client *c, double retry_after) {
+  double d = retry_after;
+  if (d < 0) d = c->poll_default;
+  if (d < c->poll_min) d = c->poll_min;
+  if (d > c->poll_max) d = c->poll_max;
+  return d;
+}
+
+void azrp_client_note_request (azrp_client *c) {
+  c->requests++;
+}
+
+void azrp_client_note_retry (azrp_client *c) {
+  c->retries++;
+}
+/* }================================================================== */
 
 /*
 ** {==================================================================
@@ -212,7 +365,7 @@ static void client_free (azrp_client *c) {
   c->http = NULL;
   free(c->endpoint); c->endpoint = NULL;
   free(c->subscription); c->subscription = NULL;
-  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); c->token = NULL; }
+  token_clear(c);
   for (i = 0; i < 8; i++) { free(c->api_versions[i]); c->api_versions[i] = NULL; }
 }
 
@@ -496,7 +649,7 @@ static int client_set_token (lua_State *L) {
   azrp_op *op;
   if (len == 0) return luaL_argerror(L, 2, "empty token");
   if (strlen(t) != len) return luaL_argerror(L, 2, "the token holds a NUL byte");
-  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); }
+  token_clear(c);
   c->token = strdup(t);
   c->token_expires = exp;
   c->token_wanted = 0;

@@ -88,15 +88,6 @@ struct azrp_op {
   azrp_oplink link;           /* in the client's list while running */
 };
 
-static void op_unlink (azrp_op *op) {
-  azrp_client *c = op->c;
-  if (op->link.prev) op->link.prev->link.next = op->link.next;
-  else if (c->head == op) c->head = op->link.next;
-  if (op->link.next) op->link.next->link.prev = op->link.prev;
-  op->link.prev = op->link.next = NULL;
-  c->nactive--;
-}
-
 static void op_strings_free (azrp_op *op) {
   int i;
   free(op->method); op->method = NULL;
@@ -115,7 +106,7 @@ static void op_strings_free (azrp_op *op) {
 static void op_finish (lua_State *L, azrp_op *op, int ok) {
   if (op->state == OP_DONE) { lua_pop(L, 1); return; }
   if (op->x) {
-    azrp_xfer_free(op->c->http, op->x);
+    azrp_xfer_free(azrp_client_http(op->c), op->x);
     op->x = NULL;
   }
   luaL_unref(L, LUA_REGISTRYINDEX, op->result_ref);
@@ -123,7 +114,7 @@ static void op_finish (lua_State *L, azrp_op *op, int ok) {
   op->ok = ok;
   op->state = OP_DONE;
   if (ok && op->percent >= 0) op->percent = 100;
-  op_unlink(op);
+  azrp_client_unlink(op->c, op);
   /* No longer running: the script's references alone keep it now. */
   luaL_unref(L, LUA_REGISTRYINDEX, op->self_ref);
   op->self_ref = LUA_NOREF;
@@ -206,9 +197,8 @@ static const char *url_source (azrp_op *op, const char *url) {
 ** and secrets only where azrp_url_problem allows them.
 */
 static int url_refused (lua_State *L, azrp_op *op, const char *url) {
-  azrp_client *c = op->c;
   char shown[256], msg[512];
-  const char *why = azrp_url_problem(url, op->auth, c->allow_http, c->insecure);
+  const char *why = azrp_client_url_problem(op->c, url, op->auth);
   if (why == NULL) return 0;
   azrp_url_redact(url, shown, sizeof shown);
   snprintf(msg, sizeof msg, "%s %s %s", url_source(op, url), shown, why);
@@ -222,7 +212,7 @@ static void op_fire (lua_State *L, azrp_op *op) {
   char store[2048];
   char auth[8192 + 32];
   char err[CURL_ERROR_SIZE + 64];
-  const char *url = next_url(op), *method = next_method(op);
+  const char *url = next_url(op), *method = next_method(op), *token = NULL;
   double now = azrp_now(), wait;
   int n, i, kind = op->phase == PH_INITIAL ? op->kind : AZRP_READ;
   if (op->deadline > 0 && now >= op->deadline) {
@@ -230,19 +220,13 @@ static void op_fire (lua_State *L, azrp_op *op) {
     return;
   }
   if (url_refused(L, op, url)) return;
-  if (op->auth) {
-    if (c->token == NULL || (c->token_expires > 0 && azrp_wall() >= c->token_expires)) {
-      op->state = OP_NEED_TOKEN;
-      c->token_wanted = 1;
-      return;
-    }
-    if (c->token_expires > 0 && azrp_wall() >= c->token_expires - c->refresh_margin)
-      c->token_wanted = 1;   /* still valid: send, and let the script renew it */
+  if (op->auth && (token = azrp_client_token(c)) == NULL) {
+    op->state = OP_NEED_TOKEN;   /* the client wants one now */
+    return;
   }
   if (!azrp_client_take(c, kind, now, &wait)) {
     op->due = now + wait;
     op->state = OP_WAITING;
-    c->throttled_waits++;
     return;
   }
   n = build_headers(op, store, sizeof store, hdrs);
@@ -251,18 +235,18 @@ static void op_fire (lua_State *L, azrp_op *op) {
     return;
   }
   if (op->auth) {
-    if (strlen(c->token) > 8192) {
+    if (strlen(token) > 8192) {
       azrp_op_fail(L, op, "auth", "InvalidToken", "the access token is too long");
       return;
     }
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     for (i = 0; i < n; i++)
       if (hdrs[i] == NULL) { hdrs[i] = auth; break; }
   }
   /* libcurl silently resends a request whose kept-alive connection died
      before any answer: a request that must not be sent twice gets a
      connection of its own. */
-  op->x = azrp_xfer_start(c->http, method, url, hdrs,
+  op->x = azrp_xfer_start(azrp_client_http(c), method, url, hdrs,
                           op->phase == PH_INITIAL ? op->body : NULL,
                           op->phase == PH_INITIAL ? op->bodylen : 0,
                           0, !method_safe(op), op, err, sizeof err);
@@ -274,12 +258,12 @@ static void op_fire (lua_State *L, azrp_op *op) {
   }
   op->attempts++;
   op->state = OP_SENDING;
-  c->requests++;
+  azrp_client_note_request(c);
 }
 
 /* Schedules the next try of the current request, or fails the operation. */
 static int max_attempts (azrp_op *op) {
-  return op->max_attempts > 0 ? op->max_attempts : op->c->max_attempts;
+  return op->max_attempts > 0 ? op->max_attempts : azrp_client_max_attempts(op->c);
 }
 
 static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double retry_after) {
@@ -292,7 +276,7 @@ static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double re
     return;
   }
   if (retry_after >= 0) {
-    if (retry_after > c->max_retry_after) {
+    if (retry_after > azrp_client_max_retry_after(c)) {
       /* Waiting that long is the caller's decision, as in the Go SDK. */
       e->retry_after = retry_after;
       op_error_info(L, op, e);
@@ -300,13 +284,8 @@ static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double re
     }
     delay = retry_after;
   }
-  else {
-    int k = op->attempts - 1;
-    delay = c->base_delay * (double)(1u << (k > 16 ? 16 : k));
-    if (delay > c->max_delay) delay = c->max_delay;
-    delay *= azrp_client_jitter(c);
-  }
-  c->retries++;
+  else delay = azrp_client_backoff(c, op->attempts);
+  azrp_client_note_retry(c);
   op->due = azrp_now() + delay;
   op->state = OP_WAITING;
 }
@@ -442,11 +421,7 @@ static int lro_terminal (const char *s) {
 }
 
 static void schedule_poll (azrp_op *op, const azrp_xfer *x) {
-  azrp_client *c = op->c;
-  double d = header_retry_after(x);
-  if (d < 0) d = c->poll_default;
-  if (d < c->poll_min) d = c->poll_min;
-  if (d > c->poll_max) d = c->poll_max;
+  double d = azrp_client_poll_delay(op->c, header_retry_after(x));
   op->attempts = 0;
   op->due = azrp_now() + d;
   op->state = OP_WAITING;
@@ -706,41 +681,15 @@ static void raw_done (lua_State *L, azrp_op *op, const azrp_xfer *x) {
   op_finish(L, op, 1);
 }
 
-/*
-** ARM says how many requests of each kind are left; when it counts fewer
-** than our bucket holds (other clients share the subscription), our
-** bucket comes down to it, so that the fleet slows before a 429.
-*/
-static void sync_ratelimit (azrp_client *c, const azrp_xfer *x) {
-  static const char *const names[AZRP_NKINDS] = {
-    "x-ms-ratelimit-remaining-subscription-reads",
-    "x-ms-ratelimit-remaining-subscription-writes",
-    "x-ms-ratelimit-remaining-subscription-deletes"
-  };
-  int k;
-  if (!c->throttle) return;
-  for (k = 0; k < AZRP_NKINDS; k++) {
-    size_t len = 0;
-    const char *v = azrp_xfer_header(x, names[k], &len);
-    if (v != NULL && len > 0 && len < 16) {
-      char tmp[16];
-      double left;
-      memcpy(tmp, v, len);
-      tmp[len] = '\0';
-      left = atof(tmp);
-      if (left >= 0) azrp_bucket_sync(&c->buckets[k], left, azrp_now());
-    }
-  }
-}
-
 void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
   azrp_client *c = op->c;
+  azrp_http *http = azrp_client_http(c);
   azrp_errinfo e;
   int top = lua_gettop(L);
   op->x = NULL;
   op->last_status = x->status;
   copy_header(x, "x-ms-request-id", op->last_request_id, sizeof op->last_request_id);
-  if (x->result == CURLE_OK && !op->raw) sync_ratelimit(c, x);
+  if (x->result == CURLE_OK && !op->raw) azrp_client_ratelimit(c, x);
   if (x->result != CURLE_OK) {
     const char *kind;
     char msg[CURL_ERROR_SIZE + 700], safe[512];
@@ -754,7 +703,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     azrp_url_redact(next_url(op), safe, sizeof safe);
     snprintf(msg, sizeof msg, "%s %s: %s", next_method(op), safe, x->error[0] ? x->error : e.code);
     e.message = msg;
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     retry_or_fail(L, op, &e, -1);
     lua_settop(L, top);
     return;
@@ -764,9 +713,9 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       double ra = header_retry_after(x);
       memset(&e, 0, sizeof e);
       e.retryable = 1;
-      azrp_xfer_free(c->http, x);
-      if (ra >= 0 && ra <= c->max_retry_after) {
-        c->retries++;
+      azrp_xfer_free(http, x);
+      if (ra >= 0 && ra <= azrp_client_max_retry_after(c)) {
+        azrp_client_note_retry(c);
         op->due = azrp_now() + ra;
         op->state = OP_WAITING;
       }
@@ -786,23 +735,17 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       return;
     }
     raw_done(L, op, x);
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     lua_settop(L, top);
     return;
   }
   if (x->status == 401 && op->auth && !op->auth_retried) {
     /* An expired or revoked token: drop it once, wait for a new one, resend. */
     op->auth_retried = 1;
-    if (c->token) {
-      memset(c->token, 0, strlen(c->token));
-      free(c->token);
-      c->token = NULL;
-    }
-    c->token_wanted = 1;
-    c->token_rejected = 1;
+    azrp_client_token_rejected(c);
     op->attempts = 0;
     op->state = OP_NEED_TOKEN;
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     return;
   }
   if (x->status >= 400) {
@@ -810,7 +753,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     if (op->phase == PH_FINAL && x->status == 404 && strcmp(op->method, "DELETE") == 0) {
       lua_pushboolean(L, 1);
       op_finish(L, op, 1);
-      azrp_xfer_free(c->http, x);
+      azrp_xfer_free(http, x);
       return;
     }
     http_error(L, op, x, &e);
@@ -820,7 +763,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     if (!method_safe(op) && !(x->status == 429 || x->status == 500 || x->status == 503 || x->status == 504))
       e.retryable = 0;
     retry_or_fail(L, op, &e, ra);
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     lua_settop(L, top);
     return;
   }
@@ -847,7 +790,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       replication(L, op, x);
       break;
   }
-  azrp_xfer_free(c->http, x);
+  azrp_xfer_free(http, x);
   lua_settop(L, top);
 }
 
@@ -920,16 +863,12 @@ int azrp_op_add_header (azrp_op *op, const char *name, const char *value) {
 }
 
 void azrp_op_start (lua_State *L, azrp_op *op) {
-  azrp_client *c = op->c;
   lua_pushvalue(L, -1);
   op->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   op->state = OP_WAITING;
   op->started = azrp_now();
   op->due = op->started;
-  op->link.next = c->head;
-  if (c->head) c->head->link.prev = op;
-  c->head = op;
-  c->nactive++;
+  azrp_client_link(op->c, op);
 }
 
 azrp_oplink *azrp_op_link (azrp_op *op) {
@@ -970,9 +909,9 @@ static int op_gc (lua_State *L) {
   /* A running op is anchored, so __gc sees a linked one only at
      lua_close, where every finalizer runs: unlink it, or the client's
      list would keep a pointer to freed memory. */
-  if (op->x && op->c && op->c->http) azrp_xfer_free(op->c->http, op->x);
+  if (op->x && op->c && azrp_client_http(op->c)) azrp_xfer_free(azrp_client_http(op->c), op->x);
   op->x = NULL;
-  if (op->state != OP_DONE && op->c) { op_unlink(op); op->state = OP_DONE; }
+  if (op->state != OP_DONE && op->c) { azrp_client_unlink(op->c, op); op->state = OP_DONE; }
   op_strings_free(op);
   luaL_unref(L, LUA_REGISTRYINDEX, op->result_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, op->progress_ref);
@@ -1029,7 +968,7 @@ static int op_cancel (lua_State *L) {
 */
 static int op_close (lua_State *L) {
   azrp_op *op = check_op(L);
-  if (op->state != OP_DONE && op->c && op->c->http)
+  if (op->state != OP_DONE && op->c && azrp_client_http(op->c))
     azrp_op_fail(L, op, "canceled", "Canceled", "the operation was closed while running");
   return 0;
 }
@@ -1069,7 +1008,8 @@ static int op_info (lua_State *L) {
 /* The cqueues polling protocol, on the client's descriptor and deadlines. */
 static int op_pollfd (lua_State *L) {
   azrp_op *op = check_op(L);
-  lua_pushinteger(L, op->c->http ? azrp_http_pollfd(op->c->http) : -1);
+  azrp_http *http = azrp_client_http(op->c);
+  lua_pushinteger(L, http ? azrp_http_pollfd(http) : -1);
   return 1;
 }
 
@@ -1078,7 +1018,7 @@ static int op_timeout (lua_State *L) {
   azrp_op *op = check_op(L);
   int any = 0;
   double t;
-  if (op->state == OP_DONE || op->c->http == NULL) { lua_pushnumber(L, 0); return 1; }
+  if (op->state == OP_DONE || azrp_client_http(op->c) == NULL) { lua_pushnumber(L, 0); return 1; }
   t = azrp_client_timeout(op->c, &any);
   if (op->state == OP_NEED_TOKEN && (!any || t > 0.05)) { t = 0.05; any = 1; }   /* the script must renew the token */
   if (!any) lua_pushnil(L);

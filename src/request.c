@@ -292,7 +292,7 @@ static int read_path (begin_ctx *b) {
       return invalid(b, anchored(b->L, snake), "%s '%s'", snake, what);
     }
     if (v == NULL) v = fromid;
-    if (v == NULL && strcmp(name, "subscriptionId") == 0) v = b->c->subscription;
+    if (v == NULL && strcmp(name, "subscriptionId") == 0) v = azrp_client_subscription(b->c);
     if (v == NULL) luaL_error(b->L, "%s: missing parameter '%s'", b->d->id, snake);
     why = name_problem(name, v);
     if (why) {
@@ -426,7 +426,7 @@ static int read_replication (begin_ctx *b) {
 
 /* The endpoint, the path from b->values, api-version and query. */
 static int build_url (begin_ctx *b, azrp_buf *url) {
-  int pos, i, rc = azrp_buf_appends(url, b->c->endpoint);
+  int pos, i, rc = azrp_buf_appends(url, azrp_client_endpoint(b->c));
   for (pos = 0; rc == 0 && pos < b->nt; pos++) {
     rc |= azrp_buf_append(url, "/", 1);
     if (b->values[pos]) rc |= azrp_url_segment(url, b->values[pos]);
@@ -474,7 +474,7 @@ int azrp_client_begin (lua_State *L) {
   read_body(b);
   memset(&init, 0, sizeof init);
   init.timeout = read_timeout(b);
-  if (init.timeout <= 0) init.timeout = c->op_timeout;
+  if (init.timeout <= 0) init.timeout = azrp_client_op_timeout(c);
   init.wait_replication = read_replication(b);
   if (build_url(b, &url) != 0) { azrp_buf_free(&url); return luaL_error(L, "out of memory"); }
   /* Anchored as a Lua string, so that no error below can leak it. */
