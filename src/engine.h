@@ -77,6 +77,7 @@ void azrp_op_token_ready (azrp_op *op);
 void azrp_op_token_failed (lua_State *L, azrp_op *op, struct azrp_errinfo *e);
 /* Ends a running op with an error (close() cancels its ops with it). */
 void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code, const char *msg);
+/* luaopen (core.c): registers the azrp.Operation metatable. */
 void azrp_op_open (lua_State *L);
 /* }================================================================== */
 
@@ -129,6 +130,7 @@ void azrp_client_note_request (azrp_client *c);
 void azrp_client_note_retry (azrp_client *c);
 /* Seconds until step() must run again (0 = now); *any = 0 when nothing waits. */
 double azrp_client_timeout (azrp_client *c, int *any);
+/* luaopen (core.c): registers azrp.Client and sets core.client on the module table at the top. */
 void azrp_client_open (lua_State *L);
 /* }================================================================== */
 

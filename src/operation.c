@@ -14,18 +14,29 @@
 **
 ** States (op->state) and what moves them:
 **
-**            start                    fire: transfer begun
-**   (new) ---------> WAITING ----------------------------> SENDING
-**                     ^  |  \                                |
-**     due again:      |  |   \ no token / expired            | response
-**     retry, poll,    |  |    v                              v
-**     throttle wait   |  |   NEED_TOKEN --set_token--> WAITING
-**                     |  |                                   |
-**                     +--+------------ response: go on ------+
-**                        |                                   |
-**            deadline, cancel, close, bad URL     final result or error
-**                        v                                   v
-**                       DONE <-------------------------------+
+**                       azrp_op_start
+**                             |
+**                             v
+**          +------------> WAITING <----------------------+
+**          |               |     |                       |
+**          | set_token     |     | fire when due         | response: retry
+**          |               |     | (transfer begun)      | (backoff or
+**          |   fire: no    |     v                       | Retry-After),
+**      NEED_TOKEN <--------+   SENDING ------------------+ next poll or
+**          ^   valid token       |  |                      phase
+**          |                     |  |
+**          +------ 401, once ----+  | response: the result, or an
+**                                   | error not retried
+**                                   v
+**                                 DONE
+**
+** azrp_op_new leaves an op DONE (nothing to unlink or cancel) until
+** azrp_op_start.  While its throttle bucket is empty, fire leaves the op
+** WAITING, due when the bucket has refilled.  Any running state goes to
+** DONE at its deadline, on cancel() and on close (of the op or of its
+** client); fire ends an op whose request cannot be sent (a refused URL,
+** headers or token too long, libcurl refusing the transfer), and
+** token_failed() one in NEED_TOKEN.
 **
 ** Phases (op->phase) say which request WAITING sends next: INITIAL (the
 ** operation's own), POLL (Azure-AsyncOperation, Location or the resource
