@@ -27,6 +27,7 @@
 
 void azrp_signer_open (lua_State *L);
 void azrp_host_open (lua_State *L);
+void azrp_image_open (lua_State *L);
 
 /* versions() -> { azrp = ..., curl = ..., openssl = ..., lua = ... } */
 static int core_versions (lua_State *L) {
@@ -150,6 +151,7 @@ AZRP_EXPORT int luaopen_azrp_core (lua_State *L) {
   azrp_client_open(L);
   azrp_signer_open(L);
   azrp_host_open(L);
+  azrp_image_open(L);
   lua_pushliteral(L, AZRP_VERSION);
   lua_setfield(L, -2, "_VERSION");
   lua_pushliteral(L, AZRP_MIN_API_VERSION);
