@@ -105,8 +105,8 @@ static int image_sha256 (lua_State *L) {
     pos = hole;
   }
   if (rc == 0 && lseek(fd, 0, SEEK_END) < size) {
-    EVP_MD_CTX_free(md);
     char msg[80];
+    EVP_MD_CTX_free(md);
     /* %I of lua_pushfstring is 5.3's: format it here for every Lua */
     snprintf(msg, sizeof msg, "sha256: the file is shorter than %lld bytes", (long long)size);
     luaL_pushfail(L);
