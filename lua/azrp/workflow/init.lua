@@ -19,6 +19,8 @@
 --   rollback = function(ctx) -> true | nil, err (optional: undo what the
 --     run changed in place, run as the step "rollback" before cleanup
 --     when the run did not succeed, and by cleanup() of such a run),
+--   discard = function(ctx) (optional: what cleanup() of a run that did not
+--     succeed removes besides its resources, e.g. a partial file),
 --   on_interrupt = "cleanup" | "keep" }.
 -- Steps see ctx (azrp.workflow.run).  Exit codes: 0 succeeded, 1 a step
 -- failed, 2 the config was refused (by check, or by a step's preflight:
@@ -285,6 +287,8 @@ function M.cleanup(client, run_id, opts)
     -- have done first.
     if run.def.finish then run.def.finish(run, run.state == "running" and "interrupted" or run.state) end
     if run.def.rollback then ok, cerr = run_rollback(run) end
+    -- What a resume would have needed (an export's part file) goes too.
+    if ok and run.def.discard then run.def.discard(run) end
   end
   if ok then ok, cerr = run_cleanup(run) end
   local left = false

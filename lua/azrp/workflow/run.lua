@@ -469,6 +469,7 @@ function Run:resource_list()
     local state = r.state
     if state == "created" or state == "intent" then state = r.keep and "kept" or (state == "intent" and "unverified" or "left") end
     if state == "deleting" then state = "left" end
+    if state == "deleted" then state = kinds.get(r.kind).gone or state end
     out[#out + 1] = { kind = r.kind, id = r.id, name = r.name, step = r.step, state = state, error = r.error }
   end
   return out
