@@ -129,4 +129,70 @@ describe("export_disk", function()
     for _, r in ipairs(report.resources) do assert.are.equal("revoked", r.state, r.kind) end
     os.remove(out)
   end)
+
+  it("writes a fixed VHD: the disk's bytes, then a footer naming its size", function()
+    local out = tmpname() .. ".vhd"
+    local report, err = export.run(client, { source_id = drp_id, output = out, format = "vhd" },
+      { state_dir = tmpname(), time_scale = SCALE })
+    assert.is_table(report, tostring(err))
+    assert.are.equal(want, report.details.disk_sha256)
+    local f = assert(io.open(out, "rb"))
+    assert.are.equal(1024 * MiB + 512, f:seek("end"))
+    f:seek("set", 1024 * MiB)
+    local footer = assert(vhd.parse(f:read(512)))
+    f:close()
+    assert.are.equal(1024 * MiB, footer.size)
+    assert.is_true(footer.checksum_ok)
+    os.remove(out)
+  end)
+
+  it("killed mid-download and resumed, reads only the spans its journal does not hold, and ends with the same hash", function()
+    local vm = assert(client:call("VirtualMachines_Get", { id = C.VM_ID }))
+    local data1 = vm.properties.storageProfile.dataDisks[2].managedDisk.id
+    -- 192 MiB in 48 extents of 4 MiB, each in its own 16 MiB stretch.
+    for i = 0, 47 do fill(em, data1, i * 20 * MiB + 65536, 4 * MiB, "x" .. i) end
+    local rp = assert(client:call("RestorePoints_Create", { resource_group_name = "rg-prod", restore_point_collection_name = "rpc-export",
+      restore_point_name = "rp-export-2", body = {} }))
+    local drp
+    for _, d in ipairs(rp.properties.sourceMetadata.storageProfile.dataDisks) do
+      if d.lun == 1 then drp = d.diskRestorePoint.id end
+    end
+    local expect = sha(em, drp)
+    local out, state = tmpname() .. ".img", tmpname()
+    local cfg = json.encode({ source_id = drp, output = out, parallel = 2, chunk_mib = 1 })
+    local p = io.popen(string.format("env -u LD_PRELOAD lua5.4 spec/support/workflow_child.lua %s %s %s 3 KILL %s export_disk '%s' progress 2>&1; echo \"rc $?\"",
+      em.url, em.ca_file, state, tostring(SCALE), cfg))
+    local text = p:read("*a")
+    p:close()
+    local run_id = text:match("run (%S+)")
+    assert.is_string(run_id, text)
+    assert.are_not.equal("0", text:match("rc (%d+)%s*$"), text)
+    -- What the killed run journalled as done.
+    -- The spans of this disk, by first byte, as the export cuts them.
+    local extents = {}
+    for i = 0, 47 do extents[#extents + 1] = { i * 20 * MiB + 65536, i * 20 * MiB + 65536 + 4 * MiB - 1 } end
+    local size_of = {}
+    for _, c in ipairs(pages.chunks(extents, 1024 * MiB, MiB)) do size_of[c[1]] = c[3] - c[2] + 1 end
+    local done_bytes, spans = 0, 0
+    for line in io.lines(state .. "/runs/" .. run_id .. "/journal.jsonl") do
+      local rec = json.decode(line)
+      if rec and rec.type == "set" and type(rec.key) == "string" and rec.key:match("^chunks%.") then
+        for _, first in ipairs(rec.value) do
+          spans = spans + 1
+          done_bytes = done_bytes + assert(size_of[first], "a journalled span that is not the disk's")
+        end
+      end
+    end
+    assert.is_true(spans > 0, "nothing journalled before the kill")
+    assert.is_true(done_bytes < 192 * MiB, "the run was not killed mid-download")
+    local report, err = require("azrp.workflow").resume(client, run_id, { state_dir = state, time_scale = SCALE })
+    assert.is_table(report, tostring(err))
+    assert.are.equal(0, report.exit_code, tostring(report.error and report.error.message))
+    assert.are.equal(expect, report.details.sha256)
+    assert.are.equal(192 * MiB, report.figures.data_bytes)
+    assert.are.equal(report.figures.data_bytes - done_bytes, report.figures.bytes_read)
+    for _, r in ipairs(report.resources) do assert.are.equal("revoked", r.state) end
+    assert.is_nil(io.open(out .. ".azrp-part", "rb"))
+    os.remove(out)
+  end)
 end)

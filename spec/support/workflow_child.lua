@@ -1,8 +1,9 @@
 -- A workflow run in a child process that kills itself at its Nth progress
 -- event, for the crash specs (a real SIGKILL, or SIGTERM/SIGINT, at an
 -- exact moment of the run):
---   lua spec/support/workflow_child.lua URL CA_FILE STATE_DIR N SIG TIME_SCALE WORKFLOW CONFIG_JSON
--- (N = 0: no kill; WORKFLOW names azrp.workflows.WORKFLOW)
+--   lua spec/support/workflow_child.lua URL CA_FILE STATE_DIR N SIG TIME_SCALE WORKFLOW CONFIG_JSON [TYPE]
+-- (N = 0: no kill; WORKFLOW names azrp.workflows.WORKFLOW; with TYPE, only
+-- events of that type count)
 -- Prints "run <id>" first, "events N" and "exit N" last; exits with the
 -- report's exit code.
 package.path = "./lua/?.lua;./lua/?/init.lua;./spec/?.lua;" .. package.path
@@ -19,6 +20,7 @@ local count = 0
 local report = require("azrp.workflow").start(def, client, config,
   { state_dir = state_dir, time_scale = scale, progress = function(e)
     if e.type == "run" and e.state == "started" then io.stdout:write("run ", e.run_id, "\n"); io.stdout:flush() end
+    if arg[9] and e.type ~= arg[9] then return end
     count = count + 1
     if count == n then
       io.stdout:write("event ", count, " ", e.type, " ", tostring(e.name), " ", tostring(e.state), "\n"); io.stdout:flush()
