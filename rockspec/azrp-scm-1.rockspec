@@ -33,6 +33,7 @@ build = {
     ["azrp.schema"] = "lua/azrp/schema.lua",
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
+    ["azrp.json"] = "lua/azrp/json.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
     -- The workflow runner: steps, journal, resources, cleanup.
     ["azrp.workflow"] = "lua/azrp/workflow/init.lua",
