@@ -33,6 +33,7 @@ build = {
     ["azrp.schema"] = "lua/azrp/schema.lua",
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
+    ["azrp.json"] = "lua/azrp/json.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
     ["azrp.workflows.restore_vm"] = "lua/azrp/workflows/restore_vm.lua",
     ["azrp.workflows.export_disk"] = "lua/azrp/workflows/export_disk.lua",

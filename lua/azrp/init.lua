@@ -54,6 +54,11 @@ azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal
 -- did-you-mean), or nil: the core's, which names mistyped parameters.
 azrp.suggest = core.suggest
 
+--- redact(text) -> text with every URL in it redacted as the core's own
+-- errors show URLs: user-info and every query value but api-version
+-- become REDACTED (a SAS URL keeps its shape, not its signature).
+azrp.redact = core.redact
+
 --- Is v an azrp error?
 function azrp.is_error(v)
   return type(v) == "table" and getmetatable(v) == getmetatable(core.error({}))
