@@ -21,7 +21,7 @@ build = {
   modules = {
     ["azrp.core"] = {
       sources = { "src/buffer.c", "src/client.c", "src/compat.c", "src/core.c", "src/crypto.c", "src/error.c",
-        "src/host.c", "src/http.c", "src/json.c", "src/operation.c", "src/registry.c", "src/request.c", "src/signer.c", "src/throttle.c", "src/util.c" },
+        "src/host.c", "src/image.c", "src/http.c", "src/json.c", "src/operation.c", "src/registry.c", "src/request.c", "src/signer.c", "src/throttle.c", "src/util.c" },
       libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "src" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
