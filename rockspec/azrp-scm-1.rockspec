@@ -21,7 +21,7 @@ build = {
   modules = {
     ["azrp.core"] = {
       sources = { "src/buffer.c", "src/client.c", "src/compat.c", "src/core.c", "src/crypto.c", "src/error.c",
-        "src/host.c", "src/http.c", "src/json.c", "src/operation.c", "src/registry.c", "src/request.c", "src/signer.c", "src/throttle.c", "src/util.c" },
+        "src/host.c", "src/image.c", "src/http.c", "src/json.c", "src/operation.c", "src/registry.c", "src/request.c", "src/signer.c", "src/throttle.c", "src/util.c" },
       libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)", "src" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
@@ -33,7 +33,13 @@ build = {
     ["azrp.schema"] = "lua/azrp/schema.lua",
     ["azrp.validate"] = "lua/azrp/validate.lua",
     ["azrp.wait"] = "lua/azrp/wait.lua",
+    ["azrp.json"] = "lua/azrp/json.lua",
     ["azrp.workflows.dr_drill"] = "lua/azrp/workflows/dr_drill.lua",
+    ["azrp.workflows.restore_vm"] = "lua/azrp/workflows/restore_vm.lua",
+    ["azrp.workflows.export_disk"] = "lua/azrp/workflows/export_disk.lua",
+    ["azrp.workflows.export.pages"] = "lua/azrp/workflows/export/pages.lua",
+    ["azrp.workflows.export.transfer"] = "lua/azrp/workflows/export/transfer.lua",
+    ["azrp.workflows.export.vhd"] = "lua/azrp/workflows/export/vhd.lua",
     -- The workflow runner: steps, journal, resources, cleanup.
     ["azrp.workflow"] = "lua/azrp/workflow/init.lua",
     ["azrp.workflow.journal"] = "lua/azrp/workflow/journal.lua",
@@ -52,6 +58,8 @@ build = {
     ["azrp.cli.output"] = "lua/azrp/cli/output.lua",
     ["azrp.cli.rp"] = "lua/azrp/cli/rp.lua",
     ["azrp.cli.drill"] = "lua/azrp/cli/drill.lua",
+    ["azrp.cli.restore"] = "lua/azrp/cli/restore.lua",
+    ["azrp.cli.export"] = "lua/azrp/cli/export.lua",
     ["azrp.cli.resume"] = "lua/azrp/cli/resume.lua",
     ["azrp.cli.cleanup"] = "lua/azrp/cli/cleanup.lua",
     ["azrp.cli.runs"] = "lua/azrp/cli/runs.lua",

@@ -13,6 +13,7 @@
 */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,7 +22,34 @@
 #include "engine.h"
 #include "error.h"
 #include "json.h"
+#include "throttle.h"
 #include "util.h"
+
+struct azrp_client {
+  azrp_http *http;            /* NULL once closed */
+  char *endpoint;             /* ARM base URL, no trailing slash */
+  char *subscription;         /* default subscriptionId */
+  char *api_versions[8];      /* per-provider overrides, index as azrp_providers */
+  char *token;                /* bearer token; never printed */
+  double token_expires;       /* wall clock; 0 = does not expire */
+  double refresh_margin;      /* ask for a new token this long before expiry */
+  int token_wanted;           /* an operation needs a (new) token */
+  int token_rejected;         /* the server refused the last one (401): bypass caches */
+  int allow_http;             /* tokens may go to http:// loopback URLs */
+  int insecure;               /* insecure_skip_tls_verify: secrets go to loopback only */
+  int max_attempts;           /* tries per request, first included */
+  double base_delay, max_delay, max_retry_after;
+  double poll_default, poll_min, poll_max;
+  double op_timeout;          /* default total time of an operation; 0 = none */
+  int throttle;               /* the client-side token bucket is on */
+  azrp_bucket buckets[AZRP_NKINDS];
+  uint64_t rng;               /* jitter */
+  azrp_op *head;              /* operations in flight, newest first */
+  int nactive;
+  long requests;              /* HTTP requests sent, for stats */
+  long retries;
+  long throttled_waits;
+};
 
 azrp_client *azrp_client_check (lua_State *L, int idx) {
   azrp_client *c = (azrp_client *)luaL_checkudata(L, idx, AZRP_CLIENT_MT);
@@ -29,18 +57,45 @@ azrp_client *azrp_client_check (lua_State *L, int idx) {
   return c;
 }
 
-/* A multiplier in [0.8, 1.3), as the Go SDK jitters its backoff. */
-double azrp_client_jitter (azrp_client *c) {
-  uint64_t x = c->rng;
-  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
-  c->rng = x;
-  return 0.8 + 0.5 * (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+/* Overwrites the token before freeing it: it must not linger in freed memory. */
+static void token_clear (azrp_client *c) {
+  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); c->token = NULL; }
 }
 
-/* Takes a token of the bucket of kind; 0 and the seconds to wait when empty. */
-int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
-  if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
-  return azrp_bucket_take(&c->buckets[kind], now, wait);
+/*
+** {==================================================================
+** What operations (operation.c) and client:begin (request.c) need of
+** their client, each a function so that the fields stay here
+** ===================================================================
+*/
+
+azrp_http *azrp_client_http (azrp_client *c) {
+  return c->http;
+}
+
+void azrp_client_link (azrp_client *c, azrp_op *op) {
+  azrp_oplink *l = azrp_op_link(op);
+  l->next = c->head;
+  if (c->head) azrp_op_link(c->head)->prev = op;
+  c->head = op;
+  c->nactive++;
+}
+
+void azrp_client_unlink (azrp_client *c, azrp_op *op) {
+  azrp_oplink *l = azrp_op_link(op);
+  if (l->prev) azrp_op_link(l->prev)->next = l->next;
+  else if (c->head == op) c->head = l->next;
+  if (l->next) azrp_op_link(l->next)->prev = l->prev;
+  l->prev = l->next = NULL;
+  c->nactive--;
+}
+
+const char *azrp_client_endpoint (azrp_client *c) {
+  return c->endpoint;
+}
+
+const char *azrp_client_subscription (azrp_client *c) {
+  return c->subscription;
 }
 
 const char *azrp_client_api_version (azrp_client *c, const char *provider) {
@@ -50,6 +105,104 @@ const char *azrp_client_api_version (azrp_client *c, const char *provider) {
       return c->api_versions[i] ? c->api_versions[i] : azrp_providers[i].api_version;
   return NULL;
 }
+
+double azrp_client_op_timeout (azrp_client *c) {
+  return c->op_timeout;
+}
+
+const char *azrp_client_url_problem (azrp_client *c, const char *url, int secret) {
+  return azrp_url_problem(url, secret, c->allow_http, c->insecure);
+}
+
+const char *azrp_client_token (azrp_client *c) {
+  if (c->token == NULL || (c->token_expires > 0 && azrp_wall() >= c->token_expires)) {
+    c->token_wanted = 1;
+    return NULL;
+  }
+  if (c->token_expires > 0 && azrp_wall() >= c->token_expires - c->refresh_margin)
+    c->token_wanted = 1;   /* still valid: send, and let the script renew it */
+  return c->token;
+}
+
+void azrp_client_token_rejected (azrp_client *c) {
+  token_clear(c);
+  c->token_wanted = 1;
+  c->token_rejected = 1;
+}
+
+int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
+  if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
+  if (azrp_bucket_take(&c->buckets[kind], now, wait)) return 1;
+  c->throttled_waits++;
+  return 0;
+}
+
+/*
+** ARM says how many requests of each kind are left; when it counts fewer
+** than our bucket holds (other clients share the subscription), our
+** bucket comes down to it, so that the fleet slows before a 429.
+*/
+void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x) {
+  static const char *const names[AZRP_NKINDS] = {
+    "x-ms-ratelimit-remaining-subscription-reads",
+    "x-ms-ratelimit-remaining-subscription-writes",
+    "x-ms-ratelimit-remaining-subscription-deletes"
+  };
+  int k;
+  if (!c->throttle) return;
+  for (k = 0; k < AZRP_NKINDS; k++) {
+    size_t len = 0;
+    const char *v = azrp_xfer_header(x, names[k], &len);
+    if (v != NULL && len > 0 && len < 16) {
+      char tmp[16];
+      double left;
+      memcpy(tmp, v, len);
+      tmp[len] = '\0';
+      left = atof(tmp);
+      if (left >= 0) azrp_bucket_sync(&c->buckets[k], left, azrp_now());
+    }
+  }
+}
+
+int azrp_client_max_attempts (azrp_client *c) {
+  return c->max_attempts;
+}
+
+double azrp_client_max_retry_after (azrp_client *c) {
+  return c->max_retry_after;
+}
+
+/* A multiplier in [0.8, 1.3), as the Go SDK jitters its backoff. */
+static double jitter (azrp_client *c) {
+  uint64_t x = c->rng;
+  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+  c->rng = x;
+  return 0.8 + 0.5 * (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+double azrp_client_backoff (azrp_client *c, int attempts) {
+  int k = attempts - 1;
+  double delay = c->base_delay * (double)(1u << (k > 16 ? 16 : k));
+  if (delay > c->max_delay) delay = c->max_delay;
+  return delay * jitter(c);
+}
+
+double azrp_client_poll_delay (azrp_client *c, double retry_after) {
+  double d = retry_after;
+  if (d < 0) d = c->poll_default;
+  if (d < c->poll_min) d = c->poll_min;
+  if (d > c->poll_max) d = c->poll_max;
+  return d;
+}
+
+void azrp_client_note_request (azrp_client *c) {
+  c->requests++;
+}
+
+void azrp_client_note_retry (azrp_client *c) {
+  c->retries++;
+}
+/* }================================================================== */
 
 /*
 ** {==================================================================
@@ -212,7 +365,7 @@ static void client_free (azrp_client *c) {
   c->http = NULL;
   free(c->endpoint); c->endpoint = NULL;
   free(c->subscription); c->subscription = NULL;
-  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); c->token = NULL; }
+  token_clear(c);
   for (i = 0; i < 8; i++) { free(c->api_versions[i]); c->api_versions[i] = NULL; }
 }
 
@@ -325,57 +478,43 @@ static int client_request (lua_State *L) {
   static const char *const keys[] = {"method", "url", "headers", "body", "auth", "timeout", "retry", "kind",
     "attempts", NULL};
   azrp_op *op;
-  const char *method, *url;
+  azrp_opinit init;
   azrp_client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   check_keys(L, 2, keys, "request");
-  method = opt_string(L, 2, "method", "GET");
-  url = opt_string(L, 2, "url", NULL);
-  if (url == NULL) return luaL_error(L, "request: 'url' is required");
-  if (!token_chars(method)) return luaL_error(L, "request: 'method' must be an HTTP method name");
+  memset(&init, 0, sizeof init);
+  init.name = "request";
+  init.raw = 1;
+  init.kind = -1;   /* not ARM: no throttle bucket */
+  init.method = opt_string(L, 2, "method", "GET");
+  init.url = opt_string(L, 2, "url", NULL);
+  if (init.url == NULL) return luaL_error(L, "request: 'url' is required");
+  if (!token_chars(init.method)) return luaL_error(L, "request: 'method' must be an HTTP method name");
   /* user-info and plain http with a secret fail the operation when it is fired */
-  if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
+  if (strncasecmp(init.url, "https://", 8) != 0 && strncasecmp(init.url, "http://", 7) != 0)
     return luaL_error(L, "request: url must be http(s)");
-  op = azrp_op_new(L, 1);
-  snprintf(op->name, sizeof op->name, "request");
-  op->raw = 1;
-  op->kind = -1;   /* not ARM: no throttle bucket */
-  op->method = strdup(method);
-  op->url = strdup(url);
-  op->auth = opt_bool(L, 2, "auth", 0);
-  op->retry_unsafe = opt_bool(L, 2, "retry", 0);
+  init.auth = opt_bool(L, 2, "auth", 0);
+  init.retry_unsafe = opt_bool(L, 2, "retry", 0);
   lua_getfield(L, 2, "kind");
   if (lua_type(L, -1) == LUA_TSTRING) {
     const char *k = lua_tostring(L, -1);
-    op->kind = strcmp(k, "read") == 0 ? AZRP_READ : strcmp(k, "write") == 0 ? AZRP_WRITE :
-               strcmp(k, "delete") == 0 ? AZRP_DELETE : -1;
+    init.kind = strcmp(k, "read") == 0 ? AZRP_READ : strcmp(k, "write") == 0 ? AZRP_WRITE :
+                strcmp(k, "delete") == 0 ? AZRP_DELETE : -1;
   }
   lua_pop(L, 1);
   lua_getfield(L, 2, "body");
   if (!lua_isnil(L, -1)) {
-    size_t len;
-    const char *s;
     if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "request: 'body' must be a string");
-    s = lua_tolstring(L, -1, &len);
-    op->body = (char *)malloc(len + 1);
-    if (op->body == NULL) return luaL_error(L, "out of memory");
-    memcpy(op->body, s, len);
-    op->body[len] = '\0';
-    op->bodylen = len;
+    init.body = lua_tolstring(L, -1, &init.bodylen);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 1);   /* the body stays referenced by the options table */
   lua_getfield(L, 2, "headers");
   if (lua_type(L, -1) == LUA_TTABLE) {
-    int t = lua_gettop(L), n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t) != 0) { n++; lua_pop(L, 1); }
-    op->headers = (char **)calloc((size_t)n + 1, sizeof(char *));
-    if (op->headers == NULL) return luaL_error(L, "out of memory");
-    n = 0;
+    int t = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, t) != 0) {
       const char *k, *v;
-      size_t len, klen, vlen;
+      size_t klen, vlen;
       if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
         return luaL_error(L, "request: headers are name = string");
       k = lua_tolstring(L, -2, &klen);
@@ -384,23 +523,31 @@ static int client_request (lua_State *L) {
       if (strlen(k) != klen || !token_chars(k)) return luaL_error(L, "request: header name '%s' is not a token", k);
       if (strlen(v) != vlen || !header_chars(v))
         return luaL_error(L, "request: header '%s' holds a control character (CR, LF, NUL...)", k);
-      len = klen + vlen + 3;
-      op->headers[n] = (char *)malloc(len);
-      if (op->headers[n] == NULL) return luaL_error(L, "out of memory");
-      snprintf(op->headers[n], len, "%s: %s", k, v);
-      n++;
       lua_pop(L, 1);
     }
   }
   lua_pop(L, 1);
   lua_getfield(L, 2, "timeout");
   if (!lua_isnil(L, -1)) {
-    double t = lua_tonumber(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || !(t > 0)) return luaL_error(L, "request: 'timeout' must be a positive number");
-    op->deadline = azrp_now() + t;
+    init.timeout = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(init.timeout > 0))
+      return luaL_error(L, "request: 'timeout' must be a positive number");
   }
   lua_pop(L, 1);
-  op->max_attempts = (int)opt_number(L, 2, "attempts", 0, 0, 100);
+  init.max_attempts = (int)opt_number(L, 2, "attempts", 0, 0, 100);
+  op = azrp_op_new(L, 1, &init);
+  /* Checked above, in the same order: now the op takes its copies. */
+  lua_getfield(L, 2, "headers");
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    int t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+      if (azrp_op_add_header(op, lua_tostring(L, -2), lua_tostring(L, -1)) != 0)
+        return luaL_error(L, "out of memory");
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
   azrp_op_start(L, op);
   return 1;
 }
@@ -426,10 +573,8 @@ static int client_step (lua_State *L) {
   }
   now = azrp_now();
   for (op = c->head; op != NULL; op = next) {
-    next = op->next;
-    if (op->state == OP_WAITING && op->due <= now) { azrp_op_fire(L, op); fired = 1; }
-    else if (op->deadline > 0 && now >= op->deadline && op->state != OP_DONE)
-      azrp_op_timeout(L, op);
+    next = azrp_op_link(op)->next;   /* running op may unlink it */
+    if (azrp_op_run(L, op, now)) fired = 1;
   }
   if (fired) {
     /* Starting transfers can finish some at once (a fast answer on a
@@ -453,11 +598,10 @@ double azrp_client_timeout (azrp_client *c, int *any) {
   azrp_op *op;
   *any = 0;
   if (ms >= 0) { best = (double)ms / 1000.0; *any = 1; }
-  for (op = c->head; op; op = op->next) {
-    double d = 1e18;
-    if (op->state == OP_WAITING) d = op->due - now;
-    if (op->deadline > 0 && op->deadline - now < d) d = op->deadline - now;
-    if (op->state == OP_SENDING) *any = 1;
+  for (op = c->head; op; op = azrp_op_link(op)->next) {
+    int sending;
+    double d = azrp_op_wakeup(op, now, &sending);
+    if (sending) *any = 1;
     if (d < 1e17) { *any = 1; if (d < best) best = d; }
   }
   if (best < 0) best = 0;
@@ -505,13 +649,13 @@ static int client_set_token (lua_State *L) {
   azrp_op *op;
   if (len == 0) return luaL_argerror(L, 2, "empty token");
   if (strlen(t) != len) return luaL_argerror(L, 2, "the token holds a NUL byte");
-  if (c->token) { memset(c->token, 0, strlen(c->token)); free(c->token); }
+  token_clear(c);
   c->token = strdup(t);
   c->token_expires = exp;
   c->token_wanted = 0;
   c->token_rejected = 0;
-  for (op = c->head; op; op = op->next)
-    if (op->state == OP_NEED_TOKEN) { op->state = OP_WAITING; op->due = azrp_now(); }
+  for (op = c->head; op; op = azrp_op_link(op)->next)
+    azrp_op_token_ready(op);
   return 0;
 }
 
@@ -558,8 +702,8 @@ static int client_token_failed (lua_State *L) {
     e.message = lua_tostring(L, -1);
   }
   for (op = c->head; op; op = next) {
-    next = op->next;
-    if (op->state == OP_NEED_TOKEN) azrp_op_error_info(L, op, &e);
+    next = azrp_op_link(op)->next;   /* failing op unlinks it */
+    azrp_op_token_failed(L, op, &e);
   }
   c->token_wanted = 0;
   c->token_rejected = 0;

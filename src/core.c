@@ -4,6 +4,7 @@
 ** blocking, over libcurl's multi interface (client.c, operation.c).
 ** luaopen_azrp_core is the only symbol the shared object exports.
 */
+#include <ctype.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -27,6 +28,7 @@
 
 void azrp_signer_open (lua_State *L);
 void azrp_host_open (lua_State *L);
+void azrp_image_open (lua_State *L);
 
 /* versions() -> { azrp = ..., curl = ..., openssl = ..., lua = ... } */
 static int core_versions (lua_State *L) {
@@ -125,6 +127,60 @@ static int core_suggest (lua_State *L) {
   return 1;
 }
 
+/* A character of a URL scheme ("https", "svn+ssh"). */
+static int scheme_char (unsigned char c) {
+  return isalnum(c) || c == '+' || c == '.' || c == '-';
+}
+
+/* Where a URL quoted in a text ends: at white space, a quote or an angle bracket. */
+static size_t url_end (const char *s, size_t i, size_t n) {
+  while (i < n && s[i] != '\0' && !isspace((unsigned char)s[i]) && strchr("\"'<>", s[i]) == NULL) i++;
+  return i;
+}
+
+/*
+** redact(text) -> text with every URL in it (scheme://...) passed through
+** azrp_url_redact, the redaction of the core's own errors: its user-info
+** and every query value but api-version become REDACTED.  A URL is taken
+** to end at white space, a quote or < >; the rest of the text is kept
+** byte for byte.
+*/
+static int core_redact (lua_State *L) {
+  size_t n, i = 0, eqs = 0, k;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char *url, *out;
+  luaL_Buffer b;
+  for (k = 0; k < n; k++) if (s[k] == '=') eqs++;
+  /*
+  ** Room for the longest URL and for its redaction, which grows by at
+  ** most "REDACTED" for the user-info and one for each '='.
+  */
+  url = (char *)lua_newuserdatauv(L, 2 * n + 8 * (eqs + 1) + 2, 0);
+  out = url + n + 1;
+  luaL_buffinit(L, &b);
+  while (i < n) {
+    size_t j = i;
+    if (!isalpha((unsigned char)s[i])) {
+      luaL_addchar(&b, s[i]);
+      i++;
+      continue;
+    }
+    while (j < n && scheme_char((unsigned char)s[j])) j++;
+    if (n - j >= 3 && memcmp(s + j, "://", 3) == 0) {
+      size_t e = url_end(s, j + 3, n);
+      memcpy(url, s + i, e - i);
+      url[e - i] = '\0';
+      azrp_url_redact(url, out, n + 8 * (eqs + 1) + 1);
+      luaL_addstring(&b, out);
+      j = e;
+    }
+    else luaL_addlstring(&b, s + i, j - i);
+    i = j;
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
 /* now() -> monotonic seconds; wall() -> Unix seconds (both fractional) */
 static int core_now (lua_State *L) { lua_pushnumber(L, azrp_now()); return 1; }
 static int core_wall (lua_State *L) { lua_pushnumber(L, azrp_wall()); return 1; }
@@ -134,6 +190,7 @@ static const luaL_Reg core_funcs[] = {
   {"wall", core_wall},
   {"error", core_error},
   {"suggest", core_suggest},
+  {"redact", core_redact},
   {"versions", core_versions},
   {"operations", core_operations},
   {"interpose", core_interpose},
@@ -150,6 +207,7 @@ AZRP_EXPORT int luaopen_azrp_core (lua_State *L) {
   azrp_client_open(L);
   azrp_signer_open(L);
   azrp_host_open(L);
+  azrp_image_open(L);
   lua_pushliteral(L, AZRP_VERSION);
   lua_setfield(L, -2, "_VERSION");
   lua_pushliteral(L, AZRP_MIN_API_VERSION);

@@ -6,26 +6,37 @@
 ** result as final-state-via says, and for cross-region copies the
 ** per-disk replication until 100 %.
 **
-** The state machine never blocks: azrp_op_fire() starts a transfer when
-** the operation is due, azrp_op_response() digests a finished one and
-** sets the next due time.  The client's step() drives both.  While it
+** The state machine never blocks: op_fire() starts a transfer when the
+** operation is due, azrp_op_response() digests a finished one and sets
+** the next due time.  The client's step() drives both (azrp_op_run).  While it
 ** runs, an operation is anchored in the registry (self_ref) so that a
 ** script dropping it cannot free memory libcurl still writes to.
 **
 ** States (op->state) and what moves them:
 **
-**            start                    fire: transfer begun
-**   (new) ---------> WAITING ----------------------------> SENDING
-**                     ^  |  \                                |
-**     due again:      |  |   \ no token / expired            | response
-**     retry, poll,    |  |    v                              v
-**     throttle wait   |  |   NEED_TOKEN --set_token--> WAITING
-**                     |  |                                   |
-**                     +--+------------ response: go on ------+
-**                        |                                   |
-**            deadline, cancel, close, bad URL     final result or error
-**                        v                                   v
-**                       DONE <-------------------------------+
+**                       azrp_op_start
+**                             |
+**                             v
+**          +------------> WAITING <----------------------+
+**          |               |     |                       |
+**          | set_token     |     | fire when due         | response: retry
+**          |               |     | (transfer begun)      | (backoff or
+**          |   fire: no    |     v                       | Retry-After),
+**      NEED_TOKEN <--------+   SENDING ------------------+ next poll or
+**          ^   valid token       |  |                      phase
+**          |                     |  |
+**          +------ 401, once ----+  | response: the result, or an
+**                                   | error not retried
+**                                   v
+**                                 DONE
+**
+** azrp_op_new leaves an op DONE (nothing to unlink or cancel) until
+** azrp_op_start.  While its throttle bucket is empty, fire leaves the op
+** WAITING, due when the bucket has refilled.  Any running state goes to
+** DONE at its deadline, on cancel() and on close (of the op or of its
+** client); fire ends an op whose request cannot be sent (a refused URL,
+** headers or token too long, libcurl refusing the transfer), and
+** token_failed() one in NEED_TOKEN.
 **
 ** Phases (op->phase) say which request WAITING sends next: INITIAL (the
 ** operation's own), POLL (Azure-AsyncOperation, Location or the resource
@@ -47,14 +58,46 @@
 
 #define MAX_HEADERS 24
 
-static void op_unlink (azrp_op *op) {
-  azrp_client *c = op->c;
-  if (op->prev) op->prev->next = op->next;
-  else if (c->head == op) c->head = op->next;
-  if (op->next) op->next->prev = op->prev;
-  op->prev = op->next = NULL;
-  c->nactive--;
-}
+/* Where an operation is. */
+enum { OP_WAITING = 0, OP_SENDING, OP_NEED_TOKEN, OP_DONE };
+/* Which request it sends next. */
+enum { PH_INITIAL = 0, PH_POLL, PH_FINAL, PH_REPLICATION };
+/* How its LRO is polled. */
+enum { POLL_ASYNC = 0, POLL_LOCATION, POLL_STATE };
+
+struct azrp_op {
+  azrp_client *c;
+  int client_ref;             /* keeps the client alive while the op lives */
+  int self_ref;               /* keeps the op alive while it runs */
+  const azrp_opdef *def;      /* NULL for a raw request */
+  char name[64];              /* operationId or "request" */
+  int state, phase, poll_mode;
+  int lro, final_state, kind, retry_unsafe, auth;
+  int wait_replication;       /* a copy: poll instanceView to 100 % */
+  char *method, *url, *body;
+  size_t bodylen;
+  char **headers;             /* extra request headers ("Name: value"), NULL-terminated */
+  int nheaders;
+  char request_id[37];        /* x-ms-client-request-id, the same on every try and poll */
+  char *poll_url, *location;
+  int attempts;
+  int max_attempts;           /* tries per request for this op; 0 = the client's */
+  char last_error[256];       /* why the last try failed, for a later timeout's message */
+  int auth_retried;
+  double due;                 /* next send (monotonic) */
+  double deadline;            /* give up at (monotonic); 0 = never */
+  double started;
+  azrp_xfer *x;
+  int result_ref;             /* value on success, azrp.Error on failure */
+  int ok;
+  double percent;             /* progress, -1 unknown */
+  int progress_ref;           /* per-disk replication progress table */
+  long last_status;
+  char last_request_id[64];   /* x-ms-request-id of the latest response */
+  char lro_status[32];        /* InProgress, Succeeded ... */
+  int raw;                    /* keep the body as a string (raw requests) */
+  azrp_oplink link;           /* in the client's list while running */
+};
 
 static void op_strings_free (azrp_op *op) {
   int i;
@@ -74,7 +117,7 @@ static void op_strings_free (azrp_op *op) {
 static void op_finish (lua_State *L, azrp_op *op, int ok) {
   if (op->state == OP_DONE) { lua_pop(L, 1); return; }
   if (op->x) {
-    azrp_xfer_free(op->c->http, op->x);
+    azrp_xfer_free(azrp_client_http(op->c), op->x);
     op->x = NULL;
   }
   luaL_unref(L, LUA_REGISTRYINDEX, op->result_ref);
@@ -82,13 +125,13 @@ static void op_finish (lua_State *L, azrp_op *op, int ok) {
   op->ok = ok;
   op->state = OP_DONE;
   if (ok && op->percent >= 0) op->percent = 100;
-  op_unlink(op);
+  azrp_client_unlink(op->c, op);
   /* No longer running: the script's references alone keep it now. */
   luaL_unref(L, LUA_REGISTRYINDEX, op->self_ref);
   op->self_ref = LUA_NOREF;
 }
 
-void azrp_op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
+static void op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
   e->operation = op->name;
   e->client_request_id = op->request_id;
   if (e->request_id == NULL && op->last_request_id[0]) e->request_id = op->last_request_id;
@@ -97,7 +140,7 @@ void azrp_op_error_info (lua_State *L, azrp_op *op, azrp_errinfo *e) {
 }
 
 /* The deadline passed: say so, with the last failure when there was one. */
-void azrp_op_timeout (lua_State *L, azrp_op *op) {
+static void op_expired (lua_State *L, azrp_op *op) {
   char msg[400];
   if (op->last_error[0])
     snprintf(msg, sizeof msg, "the operation did not finish before its deadline; last error: %s", op->last_error);
@@ -110,7 +153,7 @@ void azrp_op_fail (lua_State *L, azrp_op *op, const char *kind, const char *code
   azrp_errinfo e;
   memset(&e, 0, sizeof e);
   e.kind = kind; e.code = code; e.message = msg; e.retry_after = -1;
-  azrp_op_error_info(L, op, &e);
+  op_error_info(L, op, &e);
 }
 
 /*
@@ -165,9 +208,8 @@ static const char *url_source (azrp_op *op, const char *url) {
 ** and secrets only where azrp_url_problem allows them.
 */
 static int url_refused (lua_State *L, azrp_op *op, const char *url) {
-  azrp_client *c = op->c;
   char shown[256], msg[512];
-  const char *why = azrp_url_problem(url, op->auth, c->allow_http, c->insecure);
+  const char *why = azrp_client_url_problem(op->c, url, op->auth);
   if (why == NULL) return 0;
   azrp_url_redact(url, shown, sizeof shown);
   snprintf(msg, sizeof msg, "%s %s %s", url_source(op, url), shown, why);
@@ -175,33 +217,27 @@ static int url_refused (lua_State *L, azrp_op *op, const char *url) {
   return 1;
 }
 
-void azrp_op_fire (lua_State *L, azrp_op *op) {
+static void op_fire (lua_State *L, azrp_op *op) {
   azrp_client *c = op->c;
   const char *hdrs[MAX_HEADERS + 2];
   char store[2048];
   char auth[8192 + 32];
   char err[CURL_ERROR_SIZE + 64];
-  const char *url = next_url(op), *method = next_method(op);
+  const char *url = next_url(op), *method = next_method(op), *token = NULL;
   double now = azrp_now(), wait;
   int n, i, kind = op->phase == PH_INITIAL ? op->kind : AZRP_READ;
   if (op->deadline > 0 && now >= op->deadline) {
-    azrp_op_timeout(L, op);
+    op_expired(L, op);
     return;
   }
   if (url_refused(L, op, url)) return;
-  if (op->auth) {
-    if (c->token == NULL || (c->token_expires > 0 && azrp_wall() >= c->token_expires)) {
-      op->state = OP_NEED_TOKEN;
-      c->token_wanted = 1;
-      return;
-    }
-    if (c->token_expires > 0 && azrp_wall() >= c->token_expires - c->refresh_margin)
-      c->token_wanted = 1;   /* still valid: send, and let the script renew it */
+  if (op->auth && (token = azrp_client_token(c)) == NULL) {
+    op->state = OP_NEED_TOKEN;   /* the client wants one now */
+    return;
   }
   if (!azrp_client_take(c, kind, now, &wait)) {
     op->due = now + wait;
     op->state = OP_WAITING;
-    c->throttled_waits++;
     return;
   }
   n = build_headers(op, store, sizeof store, hdrs);
@@ -210,18 +246,18 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
     return;
   }
   if (op->auth) {
-    if (strlen(c->token) > 8192) {
+    if (strlen(token) > 8192) {
       azrp_op_fail(L, op, "auth", "InvalidToken", "the access token is too long");
       return;
     }
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     for (i = 0; i < n; i++)
       if (hdrs[i] == NULL) { hdrs[i] = auth; break; }
   }
   /* libcurl silently resends a request whose kept-alive connection died
      before any answer: a request that must not be sent twice gets a
      connection of its own. */
-  op->x = azrp_xfer_start(c->http, method, url, hdrs,
+  op->x = azrp_xfer_start(azrp_client_http(c), method, url, hdrs,
                           op->phase == PH_INITIAL ? op->body : NULL,
                           op->phase == PH_INITIAL ? op->bodylen : 0,
                           0, !method_safe(op), op, err, sizeof err);
@@ -233,12 +269,12 @@ void azrp_op_fire (lua_State *L, azrp_op *op) {
   }
   op->attempts++;
   op->state = OP_SENDING;
-  c->requests++;
+  azrp_client_note_request(c);
 }
 
 /* Schedules the next try of the current request, or fails the operation. */
 static int max_attempts (azrp_op *op) {
-  return op->max_attempts > 0 ? op->max_attempts : op->c->max_attempts;
+  return op->max_attempts > 0 ? op->max_attempts : azrp_client_max_attempts(op->c);
 }
 
 static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double retry_after) {
@@ -247,25 +283,20 @@ static void retry_or_fail (lua_State *L, azrp_op *op, azrp_errinfo *e, double re
   if (e->message) snprintf(op->last_error, sizeof op->last_error, "%s", e->message);
   if (op->attempts >= max_attempts(op) || !e->retryable) {
     e->retry_after = retry_after;
-    azrp_op_error_info(L, op, e);
+    op_error_info(L, op, e);
     return;
   }
   if (retry_after >= 0) {
-    if (retry_after > c->max_retry_after) {
+    if (retry_after > azrp_client_max_retry_after(c)) {
       /* Waiting that long is the caller's decision, as in the Go SDK. */
       e->retry_after = retry_after;
-      azrp_op_error_info(L, op, e);
+      op_error_info(L, op, e);
       return;
     }
     delay = retry_after;
   }
-  else {
-    int k = op->attempts - 1;
-    delay = c->base_delay * (double)(1u << (k > 16 ? 16 : k));
-    if (delay > c->max_delay) delay = c->max_delay;
-    delay *= azrp_client_jitter(c);
-  }
-  c->retries++;
+  else delay = azrp_client_backoff(c, op->attempts);
+  azrp_client_note_retry(c);
   op->due = azrp_now() + delay;
   op->state = OP_WAITING;
 }
@@ -401,11 +432,7 @@ static int lro_terminal (const char *s) {
 }
 
 static void schedule_poll (azrp_op *op, const azrp_xfer *x) {
-  azrp_client *c = op->c;
-  double d = header_retry_after(x);
-  if (d < 0) d = c->poll_default;
-  if (d < c->poll_min) d = c->poll_min;
-  if (d > c->poll_max) d = c->poll_max;
+  double d = azrp_client_poll_delay(op->c, header_retry_after(x));
   op->attempts = 0;
   op->due = azrp_now() + d;
   op->state = OP_WAITING;
@@ -611,7 +638,7 @@ static void on_poll (lua_State *L, azrp_op *op, const azrp_xfer *x) {
       if (e.code == NULL) e.code = st;
       if (e.message == NULL) e.message = "the long-running operation did not succeed";
       e.retry_after = -1;
-      azrp_op_error_info(L, op, &e);
+      op_error_info(L, op, &e);
       lua_pop(L, 1);
     }
     return;
@@ -665,41 +692,15 @@ static void raw_done (lua_State *L, azrp_op *op, const azrp_xfer *x) {
   op_finish(L, op, 1);
 }
 
-/*
-** ARM says how many requests of each kind are left; when it counts fewer
-** than our bucket holds (other clients share the subscription), our
-** bucket comes down to it, so that the fleet slows before a 429.
-*/
-static void sync_ratelimit (azrp_client *c, const azrp_xfer *x) {
-  static const char *const names[AZRP_NKINDS] = {
-    "x-ms-ratelimit-remaining-subscription-reads",
-    "x-ms-ratelimit-remaining-subscription-writes",
-    "x-ms-ratelimit-remaining-subscription-deletes"
-  };
-  int k;
-  if (!c->throttle) return;
-  for (k = 0; k < AZRP_NKINDS; k++) {
-    size_t len = 0;
-    const char *v = azrp_xfer_header(x, names[k], &len);
-    if (v != NULL && len > 0 && len < 16) {
-      char tmp[16];
-      double left;
-      memcpy(tmp, v, len);
-      tmp[len] = '\0';
-      left = atof(tmp);
-      if (left >= 0) azrp_bucket_sync(&c->buckets[k], left, azrp_now());
-    }
-  }
-}
-
 void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
   azrp_client *c = op->c;
+  azrp_http *http = azrp_client_http(c);
   azrp_errinfo e;
   int top = lua_gettop(L);
   op->x = NULL;
   op->last_status = x->status;
   copy_header(x, "x-ms-request-id", op->last_request_id, sizeof op->last_request_id);
-  if (x->result == CURLE_OK && !op->raw) sync_ratelimit(c, x);
+  if (x->result == CURLE_OK && !op->raw) azrp_client_ratelimit(c, x);
   if (x->result != CURLE_OK) {
     const char *kind;
     char msg[CURL_ERROR_SIZE + 700], safe[512];
@@ -713,7 +714,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     azrp_url_redact(next_url(op), safe, sizeof safe);
     snprintf(msg, sizeof msg, "%s %s: %s", next_method(op), safe, x->error[0] ? x->error : e.code);
     e.message = msg;
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     retry_or_fail(L, op, &e, -1);
     lua_settop(L, top);
     return;
@@ -723,9 +724,9 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       double ra = header_retry_after(x);
       memset(&e, 0, sizeof e);
       e.retryable = 1;
-      azrp_xfer_free(c->http, x);
-      if (ra >= 0 && ra <= c->max_retry_after) {
-        c->retries++;
+      azrp_xfer_free(http, x);
+      if (ra >= 0 && ra <= azrp_client_max_retry_after(c)) {
+        azrp_client_note_retry(c);
         op->due = azrp_now() + ra;
         op->state = OP_WAITING;
       }
@@ -739,29 +740,23 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
         e.message = "the server asked to wait longer than max_retry_after";
         e.status = op->last_status;
         e.retry_after = ra;
-        azrp_op_error_info(L, op, &e);
+        op_error_info(L, op, &e);
       }
       lua_settop(L, top);
       return;
     }
     raw_done(L, op, x);
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     lua_settop(L, top);
     return;
   }
   if (x->status == 401 && op->auth && !op->auth_retried) {
     /* An expired or revoked token: drop it once, wait for a new one, resend. */
     op->auth_retried = 1;
-    if (c->token) {
-      memset(c->token, 0, strlen(c->token));
-      free(c->token);
-      c->token = NULL;
-    }
-    c->token_wanted = 1;
-    c->token_rejected = 1;
+    azrp_client_token_rejected(c);
     op->attempts = 0;
     op->state = OP_NEED_TOKEN;
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     return;
   }
   if (x->status >= 400) {
@@ -769,7 +764,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     if (op->phase == PH_FINAL && x->status == 404 && strcmp(op->method, "DELETE") == 0) {
       lua_pushboolean(L, 1);
       op_finish(L, op, 1);
-      azrp_xfer_free(c->http, x);
+      azrp_xfer_free(http, x);
       return;
     }
     http_error(L, op, x, &e);
@@ -779,7 +774,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     if (!method_safe(op) && !(x->status == 429 || x->status == 500 || x->status == 503 || x->status == 504))
       e.retryable = 0;
     retry_or_fail(L, op, &e, ra);
-    azrp_xfer_free(c->http, x);
+    azrp_xfer_free(http, x);
     lua_settop(L, top);
     return;
   }
@@ -806,7 +801,7 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
       replication(L, op, x);
       break;
   }
-  azrp_xfer_free(c->http, x);
+  azrp_xfer_free(http, x);
   lua_settop(L, top);
 }
 
@@ -820,7 +815,15 @@ static azrp_op *check_op (lua_State *L) {
   return (azrp_op *)luaL_checkudata(L, 1, AZRP_OP_MT);
 }
 
-azrp_op *azrp_op_new (lua_State *L, int client_idx) {
+static char *dup_bytes (const char *s, size_t len) {
+  char *d = (char *)malloc(len + 1);
+  if (d == NULL) return NULL;
+  memcpy(d, s, len);
+  d[len] = '\0';
+  return d;
+}
+
+azrp_op *azrp_op_new (lua_State *L, int client_idx, const azrp_opinit *init) {
   azrp_op *op;
   client_idx = lua_absindex(L, client_idx);
   op = (azrp_op *)lua_newuserdatauv(L, sizeof(azrp_op), 1);
@@ -833,20 +836,83 @@ azrp_op *azrp_op_new (lua_State *L, int client_idx) {
   lua_pushvalue(L, client_idx);
   op->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   if (azrp_uuid4(op->request_id) != 0) snprintf(op->request_id, sizeof op->request_id, "00000000-0000-4000-8000-000000000000");
+  snprintf(op->name, sizeof op->name, "%s", init->name);
+  op->def = init->def;
+  if (init->def) {
+    op->lro = init->def->lro;
+    op->final_state = init->def->final_state;
+  }
+  op->kind = init->kind;
+  op->auth = init->auth;
+  op->retry_unsafe = init->retry_unsafe;
+  op->wait_replication = init->wait_replication;
+  op->raw = init->raw;
+  op->max_attempts = init->max_attempts;
+  if (init->timeout > 0) op->deadline = azrp_now() + init->timeout;
+  /* A failure here leaves the op done: __gc frees what was copied. */
+  op->method = strdup(init->method);
+  op->url = strdup(init->url);
+  if (op->method == NULL || op->url == NULL) luaL_error(L, "out of memory");
+  if (init->body) {
+    op->body = dup_bytes(init->body, init->bodylen);
+    if (op->body == NULL) luaL_error(L, "out of memory");
+    op->bodylen = init->bodylen;
+  }
   return op;
 }
 
+int azrp_op_add_header (azrp_op *op, const char *name, const char *value) {
+  size_t len = strlen(name) + strlen(value) + 3;
+  char **h = (char **)realloc(op->headers, ((size_t)op->nheaders + 2) * sizeof(char *));
+  if (h == NULL) return -1;
+  op->headers = h;
+  h[op->nheaders] = (char *)malloc(len);
+  if (h[op->nheaders] == NULL) { h[op->nheaders] = NULL; return -1; }
+  snprintf(h[op->nheaders], len, "%s: %s", name, value);
+  h[++op->nheaders] = NULL;
+  return 0;
+}
+
 void azrp_op_start (lua_State *L, azrp_op *op) {
-  azrp_client *c = op->c;
   lua_pushvalue(L, -1);
   op->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   op->state = OP_WAITING;
   op->started = azrp_now();
   op->due = op->started;
-  op->next = c->head;
-  if (c->head) c->head->prev = op;
-  c->head = op;
-  c->nactive++;
+  azrp_client_link(op->c, op);
+}
+
+azrp_oplink *azrp_op_link (azrp_op *op) {
+  return &op->link;
+}
+
+int azrp_op_run (lua_State *L, azrp_op *op, double now) {
+  if (op->state == OP_WAITING && op->due <= now) {
+    op_fire(L, op);
+    return 1;
+  }
+  if (op->deadline > 0 && now >= op->deadline && op->state != OP_DONE)
+    op_expired(L, op);
+  return 0;
+}
+
+double azrp_op_wakeup (const azrp_op *op, double now, int *sending) {
+  double d = 1e18;
+  if (op->state == OP_WAITING) d = op->due - now;
+  if (op->deadline > 0 && op->deadline - now < d) d = op->deadline - now;
+  *sending = op->state == OP_SENDING;
+  return d;
+}
+
+void azrp_op_token_ready (azrp_op *op) {
+  if (op->state == OP_NEED_TOKEN) {
+    op->state = OP_WAITING;
+    op->due = azrp_now();
+  }
+}
+
+void azrp_op_token_failed (lua_State *L, azrp_op *op, azrp_errinfo *e) {
+  if (op->state == OP_NEED_TOKEN) op_error_info(L, op, e);
 }
 
 static int op_gc (lua_State *L) {
@@ -854,9 +920,9 @@ static int op_gc (lua_State *L) {
   /* A running op is anchored, so __gc sees a linked one only at
      lua_close, where every finalizer runs: unlink it, or the client's
      list would keep a pointer to freed memory. */
-  if (op->x && op->c && op->c->http) azrp_xfer_free(op->c->http, op->x);
+  if (op->x && op->c && azrp_client_http(op->c)) azrp_xfer_free(azrp_client_http(op->c), op->x);
   op->x = NULL;
-  if (op->state != OP_DONE && op->c) { op_unlink(op); op->state = OP_DONE; }
+  if (op->state != OP_DONE && op->c) { azrp_client_unlink(op->c, op); op->state = OP_DONE; }
   op_strings_free(op);
   luaL_unref(L, LUA_REGISTRYINDEX, op->result_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, op->progress_ref);
@@ -913,7 +979,7 @@ static int op_cancel (lua_State *L) {
 */
 static int op_close (lua_State *L) {
   azrp_op *op = check_op(L);
-  if (op->state != OP_DONE && op->c && op->c->http)
+  if (op->state != OP_DONE && op->c && azrp_client_http(op->c))
     azrp_op_fail(L, op, "canceled", "Canceled", "the operation was closed while running");
   return 0;
 }
@@ -953,7 +1019,8 @@ static int op_info (lua_State *L) {
 /* The cqueues polling protocol, on the client's descriptor and deadlines. */
 static int op_pollfd (lua_State *L) {
   azrp_op *op = check_op(L);
-  lua_pushinteger(L, op->c->http ? azrp_http_pollfd(op->c->http) : -1);
+  azrp_http *http = azrp_client_http(op->c);
+  lua_pushinteger(L, http ? azrp_http_pollfd(http) : -1);
   return 1;
 }
 
@@ -962,7 +1029,7 @@ static int op_timeout (lua_State *L) {
   azrp_op *op = check_op(L);
   int any = 0;
   double t;
-  if (op->state == OP_DONE || op->c->http == NULL) { lua_pushnumber(L, 0); return 1; }
+  if (op->state == OP_DONE || azrp_client_http(op->c) == NULL) { lua_pushnumber(L, 0); return 1; }
   t = azrp_client_timeout(op->c, &any);
   if (op->state == OP_NEED_TOKEN && (!any || t > 0.05)) { t = 0.05; any = 1; }   /* the script must renew the token */
   if (!any) lua_pushnil(L);

@@ -292,7 +292,7 @@ static int read_path (begin_ctx *b) {
       return invalid(b, anchored(b->L, snake), "%s '%s'", snake, what);
     }
     if (v == NULL) v = fromid;
-    if (v == NULL && strcmp(name, "subscriptionId") == 0) v = b->c->subscription;
+    if (v == NULL && strcmp(name, "subscriptionId") == 0) v = azrp_client_subscription(b->c);
     if (v == NULL) luaL_error(b->L, "%s: missing parameter '%s'", b->d->id, snake);
     why = name_problem(name, v);
     if (why) {
@@ -426,7 +426,7 @@ static int read_replication (begin_ctx *b) {
 
 /* The endpoint, the path from b->values, api-version and query. */
 static int build_url (begin_ctx *b, azrp_buf *url) {
-  int pos, i, rc = azrp_buf_appends(url, b->c->endpoint);
+  int pos, i, rc = azrp_buf_appends(url, azrp_client_endpoint(b->c));
   for (pos = 0; rc == 0 && pos < b->nt; pos++) {
     rc |= azrp_buf_append(url, "/", 1);
     if (b->values[pos]) rc |= azrp_url_segment(url, b->values[pos]);
@@ -451,9 +451,8 @@ int azrp_client_begin (lua_State *L) {
   size_t len;
   const char *opname;
   azrp_buf url = AZRP_BUF_INIT;
+  azrp_opinit init;
   azrp_op *op;
-  double timeout;
-  int follow;
   azrp_client *c = azrp_client_check(L, 1);
   opname = luaL_checklstring(L, 2, &len);
   /* The context is big (ids, templates): keep it off the C stack. */
@@ -473,31 +472,23 @@ int azrp_client_begin (lua_State *L) {
   if (read_id(b) < 0 || read_path(b) < 0 || read_api_version(b) < 0 || read_query(b) < 0)
     goto refused;
   read_body(b);
-  timeout = read_timeout(b);
-  follow = read_replication(b);
-  op = azrp_op_new(L, 1);
+  memset(&init, 0, sizeof init);
+  init.timeout = read_timeout(b);
+  if (init.timeout <= 0) init.timeout = azrp_client_op_timeout(c);
+  init.wait_replication = read_replication(b);
   if (build_url(b, &url) != 0) { azrp_buf_free(&url); return luaL_error(L, "out of memory"); }
-  snprintf(op->name, sizeof op->name, "%s", b->d->id);
-  op->def = b->d;
-  op->lro = b->d->lro;
-  op->final_state = b->d->final_state;
-  op->kind = b->d->kind;
-  op->retry_unsafe = b->d->retry_unsafe;
-  op->auth = 1;
-  op->wait_replication = follow;
-  op->method = strdup(b->d->method);
-  op->url = url.data;   /* ownership moves to the op */
-  if (op->method == NULL) return luaL_error(L, "out of memory");
-  if (b->body) {
-    const char *s = lua_tolstring(L, b->body, &len);
-    op->body = (char *)malloc(len + 1);
-    if (op->body == NULL) return luaL_error(L, "out of memory");
-    memcpy(op->body, s, len);
-    op->body[len] = '\0';
-    op->bodylen = len;
-  }
-  if (timeout > 0) op->deadline = azrp_now() + timeout;
-  else if (c->op_timeout > 0) op->deadline = azrp_now() + c->op_timeout;
+  /* Anchored as a Lua string, so that no error below can leak it. */
+  lua_pushlstring(L, url.data, url.len);
+  azrp_buf_free(&url);
+  init.url = lua_tostring(L, -1);
+  init.name = b->d->id;
+  init.def = b->d;
+  init.method = b->d->method;
+  init.kind = b->d->kind;
+  init.retry_unsafe = b->d->retry_unsafe;
+  init.auth = 1;
+  if (b->body) init.body = lua_tolstring(L, b->body, &init.bodylen);
+  op = azrp_op_new(L, 1, &init);
   azrp_op_start(L, op);
   return 1;
 refused:

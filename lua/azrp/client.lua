@@ -125,7 +125,7 @@ local function normalized(id, params)
   local loc = location.normalize(body.location)
   if not loc then
     return nil, core.error{ kind = "invalid", code = "InvalidParameter", operation = id, target = "body.location",
-      message = "body.location must be a string (an Azure region such as \"northeurope\")", retryable = false }
+      message = "body.location must be an Azure region name such as \"northeurope\" (letters and digits)", retryable = false }
   end
   if loc == body.location then return params end
   local p, b = {}, {}

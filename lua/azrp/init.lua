@@ -42,15 +42,22 @@ azrp.wall = core.wall
 
 --- What a long-running unattended workflow needs of its host process:
 -- fsync(file), isatty(file), trap("INT", "TERM") (signals become a flag),
--- signal([clear]) -> "INT" | "TERM" | "HUP" | nil, pid(), alive(pid).
+-- signal([clear]) -> "INT" | "TERM" | "HUP" | nil, pid(), alive(pid),
+-- image_truncate(file, size) (a sparse file of that length) and
+-- image_sha256(file, size) -> hex (holes hashed as zeros, not read).
 -- While a trapped signal is pending, op:wait() and wait_all() return an
 -- "interrupted" error instead of waiting on.
 azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal = core.signal,
-  pid = core.pid, alive = core.alive }
+  pid = core.pid, alive = core.alive, image_truncate = core.image_truncate, image_sha256 = core.image_sha256 }
 
 --- suggest(word, candidates) -> the candidate nearest to word (a
 -- did-you-mean), or nil: the core's, which names mistyped parameters.
 azrp.suggest = core.suggest
+
+--- redact(text) -> text with every URL in it redacted as the core's own
+-- errors show URLs: user-info and every query value but api-version
+-- become REDACTED (a SAS URL keeps its shape, not its signature).
+azrp.redact = core.redact
 
 --- Is v an azrp error?
 function azrp.is_error(v)

@@ -3,10 +3,13 @@
 -- through normalize(), never as typed.
 local M = {}
 
---- normalize(name) -> ARM's form of a location name, or nil when name is not a string.
+--- normalize(name) -> ARM's form of a location name, or nil when name is
+-- not a string or cannot be one (ARM's names are letters and digits).
 function M.normalize(name)
   if type(name) ~= "string" then return nil end
-  return (name:gsub("%s+", ""):lower())
+  local n = name:gsub("%s+", ""):lower()
+  if not n:match("^%l[%l%d]*$") then return nil end
+  return n
 end
 
 return M

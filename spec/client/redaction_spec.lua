@@ -292,6 +292,18 @@ describe("secrets", function()
       end
     end)
 
+    it("core.redact shows one the way the core's own errors do", function()
+      local closed = sas:gsub("^https://[^/]+", "https://127.0.0.1:1")
+      local res, err = client:request{ method = "GET", url = closed }:wait(10)
+      assert.is_nil(res)
+      local shown = core.redact(closed)
+      assert.matches(shown, tostring(err), 1, true)
+      assert.is_nil(shown:find(sig_of(sas), 1, true))
+      assert.matches("/_blob/", shown, 1, true)
+      assert.matches("sig=REDACTED", shown, 1, true)
+      assert.are.equal(shown, azrp.redact(closed))
+    end)
+
     it("are still readable, and after revocation refused without an error that shows them", function()
       local op = client:request{ method = "GET", url = sas, headers = { ["x-ms-range"] = "bytes=0-511" } }
       local res, err = op:wait(10)
@@ -328,5 +340,36 @@ describe("secrets", function()
       clean(file, needles, "--log file")
       clean(em.log(), needles, "emulator output")
     end)
+  end)
+end)
+
+describe("core.redact", function()
+  local redact = core.redact
+
+  it("redacts every query value of a URL but api-version, and its user-info", function()
+    assert.are.equal("https://acct.blob.core.windows.net/c/b?sv=REDACTED&sr=REDACTED&sig=REDACTED&se=REDACTED",
+      redact("https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sr=b&sig=" .. FAKE_SIG .. "&se=2030-01-01"))
+    assert.are.equal("https://REDACTED@h/p?api-version=2024-03-01&x=REDACTED",
+      redact("https://user:" .. PASSWORD .. "@h/p?api-version=2024-03-01&x=1"))
+    assert.are.equal("https://management.azure.com/subscriptions/s/resourceGroups/rg",
+      redact("https://management.azure.com/subscriptions/s/resourceGroups/rg"))
+  end)
+
+  it("finds the URLs in a text and keeps the rest of it byte for byte", function()
+    assert.are.equal("GET https://h/b?sig=REDACTED failed: reset; then \"http://REDACTED@127.0.0.1:1/x?token=REDACTED\"",
+      redact("GET https://h/b?sig=" .. FAKE_SIG .. " failed: reset; then \"http://u:" .. PASSWORD ..
+        "@127.0.0.1:1/x?token=" .. STATIC_TOKEN .. "\""))
+    -- a URL in another URL's query is part of its value
+    assert.are.equal("https://h/p?next=REDACTED&b=REDACTED", redact("https://h/p?next=https://h2/q?sig=S&b=1"))
+    for _, text in ipairs{ "", "no URL: a=b sig=c", "a\0b\255 <x>", "mailto:x@y", "://h/?sig=s" } do
+      assert.are.equal(text, redact(text))
+    end
+    assert.are.equal("a\0b https://h/?sig=REDACTED\0c", redact("a\0b https://h/?sig=z\0c"))
+  end)
+
+  it("is the facade's azrp.redact, and raises for what is not a string", function()
+    assert.are.equal(core.redact, azrp.redact)
+    assert.has_error(function() redact() end)
+    assert.has_error(function() redact({}) end)
   end)
 end)

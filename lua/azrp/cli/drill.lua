@@ -2,52 +2,15 @@
 --
 --   azrp drill --vm ID --dr-location LOC --dr-resource-group RG [--plan]
 --   azrp drill CONFIG.json            (the same settings as a JSON object)
-local json = require "cjson.safe"
-local azrp = require "azrp"
 local command = require "azrp.cli.command"
 local common = require "azrp.cli.run_common"
-local progress = require "azrp.cli.progress"
-local workflow = require "azrp.workflow"
 local drill = require "azrp.workflows.dr_drill"
-
-local function invalid(field, msg)
-  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field, message = msg }
-end
-
--- A Lua config file: a chunk returning a table, run with no globals (a
--- config is data; it cannot call os.execute).
-local function lua_config(path)
-  local f, err
-  if setfenv then
-    f, err = loadfile(path)
-    if f then setfenv(f, {}) end
-  else
-    f, err = loadfile(path, "t", {})
-  end
-  if not f then return nil, invalid("CONFIG", tostring(err)) end
-  local ok, v = pcall(f)
-  if not ok then return nil, invalid("CONFIG", path .. ": " .. tostring(v)) end
-  if type(v) ~= "table" then return nil, invalid("CONFIG", path .. " must return a table, not " .. type(v)) end
-  return v
-end
 
 -- The config: CONFIG (a Lua file returning a table, or a JSON object),
 -- then the options over it.
 local function config(opts, pos)
-  local cfg = {}
-  if pos[1] and pos[1]:match("%.lua$") then
-    local v, err = lua_config(pos[1])
-    if not v then return nil, err end
-    for k, x in pairs(v) do cfg[k] = x end
-  elseif pos[1] then
-    local f, err = io.open(pos[1], "rb")
-    if not f then return nil, invalid("CONFIG", "cannot read " .. pos[1] .. ": " .. tostring(err)) end
-    local text = f:read("*a")
-    f:close()
-    local v, jerr = json.decode(text)
-    if type(v) ~= "table" then return nil, invalid("CONFIG", pos[1] .. " is not a JSON object: " .. tostring(jerr)) end
-    for k, x in pairs(v) do cfg[k] = x end
-  end
+  local cfg, err = common.load_config(pos[1])
+  if not cfg then return nil, err end
   if opts.vm then cfg.vm_id = opts.vm end
   if opts.dr_location then cfg.dr_location = opts.dr_location end
   if opts.dr_resource_group then cfg.dr_resource_group = opts.dr_resource_group end
@@ -81,12 +44,6 @@ return command.action{
     local cfg, err = config(opts, pos)
     if not cfg then return nil, err end
     if opts.plan then return drill.plan(api.client, cfg) end
-    local ropts, derr = common.run_opts(opts, env, api.info, progress.printer(env, opts))
-    if not ropts then return nil, derr end
-    local report
-    report, err = workflow.start(drill, api.client, cfg, ropts)
-    if not report then return nil, err end
-    if opts.json then return command.NOTHING, nil, report.exit_code end
-    return common.result(report, opts), nil, report.exit_code
+    return common.start(drill, api, cfg, opts, env)
   end,
 }

@@ -1,100 +1,24 @@
 --- The azrp command's results on stdout: output.write(out, value, fmt [, columns]).
 --
--- fmt "json": pretty-printed, keys in sorted order, so that the same value
+-- fmt "json": pretty-printed, keys in sorted order (azrp.json), so that the same value
 -- always prints the same; "table": aligned columns under a header, as
 -- `az -o table` prints them; "tsv": the same columns, tab-separated, no
 -- header (for `cut` and `while read`).  value is one object or a list of
 -- them.  columns is a list of { "Header", "dotted.path" | function(item) };
 -- without it, the item's top-level scalar fields, in sorted order.
-local json = require "cjson.safe"
+local json = require "azrp.json"
 
 local M = {}
 
 local null = json.null
 
--- Lists made by list(t) print as lists even when empty.
-local LIST = {}
-
 --- list(t) -> t, marked as a list: an empty one prints as [], not {}.
-function M.list(t)
-  return setmetatable(t, LIST)
-end
-
--- A list (a table with keys 1..n only, n > 0, or one marked by list()),
--- or an object.  An empty table prints as {}, as cjson encodes it.
-local function is_list(t)
-  local n = #t
-  if n == 0 then return getmetatable(t) == LIST end
-  local count = 0
-  for k in pairs(t) do
-    if type(k) ~= "number" then return false end
-    count = count + 1
-  end
-  return count == n
-end
-M.is_list = is_list
-
-local function number(v)
-  if v ~= v or v == math.huge or v == -math.huge then return "null" end
-  if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
-  return string.format("%.14g", v)
-end
-
-local ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n",
-  ["\r"] = "\\r", ["\t"] = "\\t" }
-local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return ESC[c] or string.format("\\u%04x", c:byte())
-  end) .. '"'
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
-
-local function encode(v, indent, out, depth)
-  local tv = type(v)
-  if v == nil or v == null then out[#out + 1] = "null"
-  elseif tv == "boolean" then out[#out + 1] = tostring(v)
-  elseif tv == "number" then out[#out + 1] = number(v)
-  elseif tv == "string" then out[#out + 1] = quote(v)
-  elseif tv == "table" then
-    if depth > 100 then error("output: a value nested more than 100 deep", 0) end
-    local inner = indent .. "  "
-    if is_list(v) then
-      if #v == 0 then out[#out + 1] = "[]"; return end
-      out[#out + 1] = "[\n"
-      for i = 1, #v do
-        out[#out + 1] = inner
-        encode(v[i], inner, out, depth + 1)
-        out[#out + 1] = i < #v and ",\n" or "\n"
-      end
-      out[#out + 1] = indent .. "]"
-    else
-      local keys = sorted_keys(v)
-      if #keys == 0 then out[#out + 1] = "{}"; return end
-      out[#out + 1] = "{\n"
-      for i, k in ipairs(keys) do
-        out[#out + 1] = inner .. quote(tostring(k)) .. ": "
-        encode(v[k], inner, out, depth + 1)
-        out[#out + 1] = i < #keys and ",\n" or "\n"
-      end
-      out[#out + 1] = indent .. "}"
-    end
-  else
-    out[#out + 1] = quote(tostring(v))
-  end
-end
+M.list = json.list
+M.is_list = json.is_list
+local is_list, number, sorted_keys = json.is_list, json.number, json.keys
 
 --- json(value) -> pretty JSON text (no final newline).
-function M.json(value)
-  local out = {}
-  encode(value, "", out, 0)
-  return table.concat(out)
-end
+M.json = json.encode
 
 local function get(item, path)
   if type(path) == "function" then return path(item) end

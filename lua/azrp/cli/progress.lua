@@ -57,18 +57,30 @@ function M.printer(env, opts)
       local key = tostring(e.name or e.id)
       -- A copy replicates; anything else just makes progress.
       local what = e.step == "copy" and "replication" or "progress"
+      -- A transfer says how fast and how long to go.
+      if e.mbps then key = string.format("%s  %.1f MB/s", key, e.mbps) end
+      if e.eta_seconds then key = string.format("%s  ETA %s", key, M.duration(e.eta_seconds)) end
       if live then
         out:write(string.format("\r\27[K    %s %3d %%  %s", what, pct, key))
         out:flush()
         pending_live = true
-      elseif not last_pct[key] or pct >= last_pct[key] + 10 or (pct == 100 and last_pct[key] ~= 100) then
-        last_pct[key] = pct
+      elseif not last_pct[tostring(e.name or e.id)] or pct >= last_pct[tostring(e.name or e.id)] + 10
+        or (pct == 100 and last_pct[tostring(e.name or e.id)] ~= 100) then
+        last_pct[tostring(e.name or e.id)] = pct
         line(string.format("    %-11s %3d %%  %s", what, pct, key))
       end
     elseif e.type == "note" then
       line("  note: " .. tostring(e.message))
     end
   end
+end
+
+--- duration(seconds) -> "42 s", "3 min 20 s", "2 h 5 min"
+function M.duration(s)
+  s = math.max(0, math.floor((tonumber(s) or 0) + 0.5))
+  if s < 60 then return s .. " s" end
+  if s < 3600 then return string.format("%d min %d s", math.floor(s / 60), s % 60) end
+  return string.format("%d h %d min", math.floor(s / 3600), math.floor((s % 3600) / 60))
 end
 
 return M

@@ -4,6 +4,48 @@ local journal = require "azrp.workflow.journal"
 
 local M = {}
 
+local function invalid(field, msg)
+  local azrp = require "azrp"
+  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field, message = msg }
+end
+
+-- A Lua config file: a chunk returning a table, run with no globals (a
+-- config is data; it cannot call os.execute).
+local function lua_config(path)
+  local f, err
+  if setfenv then
+    f, err = loadfile(path)
+    if f then setfenv(f, {}) end
+  else
+    f, err = loadfile(path, "t", {})
+  end
+  if not f then return nil, invalid("CONFIG", tostring(err)) end
+  local ok, v = pcall(f)
+  if not ok then return nil, invalid("CONFIG", path .. ": " .. tostring(v)) end
+  if type(v) ~= "table" then return nil, invalid("CONFIG", path .. " must return a table, not " .. type(v)) end
+  return v
+end
+
+--- load_config(path) -> a copy of the settings in path (a Lua file
+-- returning a table, or a JSON object), {} without a path | nil, err.
+function M.load_config(path)
+  local cfg = {}
+  if path and path:match("%.lua$") then
+    local v, err = lua_config(path)
+    if not v then return nil, err end
+    for k, x in pairs(v) do cfg[k] = x end
+  elseif path then
+    local f, err = io.open(path, "rb")
+    if not f then return nil, invalid("CONFIG", "cannot read " .. path .. ": " .. tostring(err)) end
+    local text = f:read("*a")
+    f:close()
+    local v, jerr = require("cjson.safe").decode(text)
+    if type(v) ~= "table" then return nil, invalid("CONFIG", path .. " is not a JSON object: " .. tostring(jerr)) end
+    for k, x in pairs(v) do cfg[k] = x end
+  end
+  return cfg
+end
+
 M.OPTIONS = {
   { "state-dir", metavar = "DIR", help = "where runs are journalled (default $XDG_STATE_HOME/azrp or ~/.local/state/azrp)" },
   { "json", flag = true, help = "print every progress event as a JSON line on stdout" },
@@ -38,6 +80,20 @@ M.COLUMNS = { { "Kind", "kind" }, { "Name", "name" }, { "State", "state" }, { "S
 function M.result(report, opts)
   if opts.output == "table" or opts.output == "tsv" then return require("azrp.cli.output").list(report.resources) end
   return report
+end
+
+--- start(def, api, cfg, opts, env) -> what a workflow command returns:
+-- the run of def, its progress on stderr, its report (or, with --json,
+-- nothing more than the event lines) and its exit code.
+function M.start(def, api, cfg, opts, env)
+  local command = require "azrp.cli.command"
+  local ropts, err = M.run_opts(opts, env, api.info, require("azrp.cli.progress").printer(env, opts))
+  if not ropts then return nil, err end
+  local report
+  report, err = require("azrp.workflow").start(def, api.client, cfg, ropts)
+  if not report then return nil, err end
+  if opts.json then return command.NOTHING, nil, report.exit_code end
+  return M.result(report, opts), nil, report.exit_code
 end
 
 --- on_run(name, summary, extra_options, fn) -> the command of a verb on

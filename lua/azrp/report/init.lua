@@ -21,6 +21,8 @@
 -- Other fields are kept (in the JSON).  Every format renders a cleaned
 -- copy of r (clean() below): a report is meant to be attached to a
 -- ticket, so nothing in it may look like a secret.
+local core = require "azrp.core"
+
 local M = {}
 
 local RENDERERS = {
@@ -95,10 +97,11 @@ local function valid_utf8(s)
 end
 
 -- key=value and key%3Dvalue (a URL inside a URL) pairs whose key looks
--- like a secret get their value replaced: a SAS URL's sig=, a token in a
--- query string, a client_secret in a form body quoted by an error.  The
--- scan goes on right after each '=' so that a pair hidden in another
--- pair's value (?redirect=https://h/p?sig=...) is found too.
+-- like a secret get their value replaced: a client_secret in a form body
+-- quoted by an error, a SAS URL's sig= URL-encoded into another.  (A URL
+-- itself is the core's to redact: core.redact.)  The scan goes on right
+-- after each '=' so that a pair hidden in another pair's value is found
+-- too.
 local function redact_pairs(s)
   local out, pos = {}, 1
   while true do
@@ -134,18 +137,19 @@ end
 -- A string as it may appear in a report.
 local function scrub(s)
   s = valid_utf8(s)
+  -- every URL: user-info, and query values but api-version (SAS sig=)
+  s = core.redact(s)
   s = redact_pairs(s)
   -- Authorization: Bearer <token>
   s = s:gsub("([Bb][Ee][Aa][Rr][Ee][Rr]%s+)[%w%-%._~%+/]+=*", "%1REDACTED")
   -- a JWT (access token, client assertion) wherever it shows
   s = s:gsub("eyJ[%w_%-]+%.[%w_%-]+%.?[%w_%-]*", "REDACTED")
-  -- user-info in a URL: https://user:password@host
-  s = s:gsub("(%a[%w%+%.%-]*://)[^/?#@%s]+@", "%1REDACTED@")
   return s
 end
 
---- redact(s) -> s with secret-looking parts (SAS sig=, tokens, JWTs,
--- URL user-info) replaced by REDACTED, and made valid UTF-8.
+--- redact(s) -> s with secret-looking parts (URLs as core.redact leaves
+-- them, secret-named pairs, bearer tokens, JWTs) replaced by REDACTED,
+-- and made valid UTF-8.
 M.redact = scrub
 
 local function clean(v, state, path)

@@ -251,6 +251,30 @@ local function left_behind(r, out)
 end
 
 --- render(r) -> r as Markdown text, ending in a newline.
+-- What a workflow reports besides figures (report.<name> in its data):
+-- a value, or a list of resources ({ name, id }).
+local function details(r, out)
+  if type(r.details) ~= "table" or next(r.details) == nil then return end
+  out[#out + 1] = "## Details"
+  out[#out + 1] = ""
+  for _, k in ipairs(sorted_keys(r.details)) do
+    local v = r.details[k]
+    if type(v) ~= "table" then
+      out[#out + 1] = "- " .. esc(k) .. ": " .. code(v)
+    else
+      out[#out + 1] = "- " .. esc(k) .. ":"
+      for _, x in ipairs(v) do
+        if type(x) == "table" then
+          out[#out + 1] = "  - " .. esc(x.name or x.id or "?") .. (x.id and x.name and (" " .. code(x.id)) or "")
+        else
+          out[#out + 1] = "  - " .. code(x)
+        end
+      end
+    end
+  end
+  out[#out + 1] = ""
+end
+
 function M.render(r)
   local out = {}
   out[#out + 1] = "# " .. esc(r.workflow or "workflow") .. " run " .. esc(r.run_id or "?")
@@ -258,6 +282,7 @@ function M.render(r)
   summary(r, out)
   steps(r, out)
   resources(r, out)
+  details(r, out)
   left_behind(r, out)
   return table.concat(out, "\n")
 end

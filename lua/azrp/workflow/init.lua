@@ -13,7 +13,14 @@
 --   base_name = function(config) -> the stem of resource names (a VM name),
 --   target = function(config) -> what the report names as the target,
 --   steps = { { name = "...", run = function(ctx) -> true | nil, err }, ... },
+--   steps_for = function(config) -> steps (optional: steps that depend on
+--     the config, in place of steps),
 --   finish = function(ctx, outcome) (optional: adjust what cleanup keeps),
+--   rollback = function(ctx) -> true | nil, err (optional: undo what the
+--     run changed in place, run as the step "rollback" before cleanup
+--     when the run did not succeed, and by cleanup() of such a run),
+--   discard = function(ctx) (optional: what cleanup() of a run that did not
+--     succeed removes besides its resources, e.g. a partial file),
 --   on_interrupt = "cleanup" | "keep" }.
 -- Steps see ctx (azrp.workflow.run).  Exit codes: 0 succeeded, 1 a step
 -- failed, 2 the config was refused (by check, or by a step's preflight:
@@ -37,10 +44,20 @@ local function check_def(def, level)
   end
 end
 
+-- The steps of a run: the definition's, or those its config asks for.
+local function steps_of(def, config)
+  if def.steps_for then return def.steps_for(config) end
+  return def.steps
+end
+M.steps_of = steps_of
+
 -- The report of a run (the shape azrp.report renders).
 local function report_of(run, extra)
   local steps = {}
-  for _, def in ipairs(run.def.steps) do
+  local list = {}
+  for _, def in ipairs(steps_of(run.def, run.config)) do list[#list + 1] = def end
+  if run.def.rollback then list[#list + 1] = { name = "rollback" } end
+  for _, def in ipairs(list) do
     local s = run.steps[def.name]
     if s then
       local state = s.state == "start" and "interrupted" or s.state
@@ -54,16 +71,18 @@ local function report_of(run, extra)
       ok = c.state == "done", state = c.state == "start" and "interrupted" or c.state, error = c.error,
       substeps = c.substeps }
   end
-  local figures = {}
+  local figures, details = {}, {}
   for k, v in pairs(run.data) do
     local name = type(k) == "string" and k:match("^figure%.(.+)$")
     if name then figures[name] = v end
+    name = type(k) == "string" and k:match("^report%.(.+)$")
+    if name then details[name] = v end
   end
   local meta = run.journal.meta
   local ended = azrp.wall()
   local r = { workflow = run.def.name, run_id = run.run_id, state = run.state, started_at = meta.created_at,
     ended_at = ended, seconds = round(ended - (meta.created_at or ended)), time_scale = run.time_scale,
-    figures = figures, steps = steps, resources = run:resource_list(), target = meta.target,
+    figures = figures, details = next(details) and details or nil, steps = steps, resources = run:resource_list(), target = meta.target,
     journal = run.journal.dir }
   for k, v in pairs(extra or {}) do r[k] = v end
   return r
@@ -72,7 +91,8 @@ end
 local function error_table(err)
   if err == nil then return nil end
   if type(err) == "table" then
-    return { kind = err.kind, code = err.code, message = err.message or tostring(err), status = err.status }
+    return { kind = err.kind, code = err.code, message = err.message or tostring(err), status = err.status,
+      target = err.target }
   end
   return { kind = "error", message = tostring(err) }
 end
@@ -116,6 +136,12 @@ local function run_cleanup(run)
   return run_step(run, { name = "cleanup", run = function(ctx) return ctx:cleanup() end })
 end
 
+-- The rollback step: a fresh record each time it runs (a cleanup after a
+-- failed rollback runs it again).
+local function run_rollback(run)
+  return run_step(run, { name = "rollback", run = function(ctx) return ctx.def.rollback(ctx) end })
+end
+
 -- Drives a run from wherever its journal left it to the end.
 local function drive(run, opts)
   if opts.trap ~= false then azrp.host.trap("INT", "TERM") end
@@ -123,7 +149,7 @@ local function drive(run, opts)
   run.journal.meta.state = "running"
   run.journal:save_meta()
   local err, failed_step
-  for _, step in ipairs(run.def.steps) do
+  for _, step in ipairs(steps_of(run.def, run.config)) do
     local s = run.steps[step.name]
     if not (s and s.state == "done") then
       local ok, e = run_step(run, step)
@@ -135,10 +161,17 @@ local function drive(run, opts)
   if run.def.finish then run.def.finish(run, outcome) end
   local cleanup_err
   if not (interrupted and run.def.on_interrupt == "keep") then
-    -- Forget the signal so that cleanup's own waits go on; a second one stops it.
+    -- Forget the signal so that rollback's and cleanup's own waits go on;
+    -- a second one stops them.
     azrp.host.signal(true)
-    local ok, e = run_cleanup(run)
-    if not ok then cleanup_err = e end
+    if outcome ~= "succeeded" and run.def.rollback then
+      local ok, e = run_rollback(run)
+      if not ok then cleanup_err = e end
+    end
+    if not cleanup_err then
+      local ok, e = run_cleanup(run)
+      if not ok then cleanup_err = e end
+    end
   end
   local left = false
   for _, r in ipairs(run:resource_list()) do
@@ -248,7 +281,16 @@ function M.cleanup(client, run_id, opts)
     end
   end
   run:emit{ type = "run", state = "cleanup", dir = run.journal.dir }
-  local ok, cerr = run_cleanup(run)
+  local ok, cerr = true, nil
+  if run.state ~= "succeeded" then
+    -- A run that did not succeed (killed, failed): what its own end would
+    -- have done first.
+    if run.def.finish then run.def.finish(run, run.state == "running" and "interrupted" or run.state) end
+    if run.def.rollback then ok, cerr = run_rollback(run) end
+    -- What a resume would have needed (an export's part file) goes too.
+    if ok and run.def.discard then run.def.discard(run) end
+  end
+  if ok then ok, cerr = run_cleanup(run) end
   local left = false
   for _, r in ipairs(run:resource_list()) do
     if r.state == "left" or r.state == "unverified" then left = true end

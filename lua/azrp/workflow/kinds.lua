@@ -23,6 +23,11 @@ M.kinds = {
   restore_point = { get = "RestorePoints_Get", delete = "RestorePoints_Delete", tags = false, phase = 3 },
   nsg = { get = "NetworkSecurityGroups_Get", delete = "NetworkSecurityGroups_Delete", tags = true, phase = 4 },
   gallery_image = { get = "GalleryImages_Get", delete = "GalleryImages_Delete", tags = true, phase = 4 },
+  -- Read access (a SAS) a run granted: "deleting" it revokes it, first of all.
+  sas_disk_restore_point = { get = "DiskRestorePoint_Get", delete = "DiskRestorePoint_RevokeAccess", tags = false,
+    phase = 1, gone = "revoked" },
+  sas_disk = { get = "Disks_Get", delete = "Disks_RevokeAccess", tags = false, phase = 1, gone = "revoked" },
+  sas_snapshot = { get = "Snapshots_Get", delete = "Snapshots_RevokeAccess", tags = false, phase = 1, gone = "revoked" },
   collection = { get = "RestorePointCollections_Get", delete = "RestorePointCollections_Delete", tags = true, phase = 5 },
 }
 

@@ -254,17 +254,12 @@ local function check_spec(spec, level)
   if type(spec.params) ~= "table" then error("ctx:create: spec.params must be a table", level) end
 end
 
---- create_all(specs) -> { { body, err }, ... } | nil, err (interrupted, or
--- a name taken by something not of this run).  spec = { key (unique in
--- the run), kind, id (the ARM id the PUT makes), name, op (the create
--- operation), params, keep = bool (cleanup leaves it), progress =
--- function(pct, disks) }.  The resources are created concurrently, each
--- a substep of the current step.
-function Run:create_all(specs)
-  for _, s in ipairs(specs) do check_spec(s, 3) end
-  local e = self:interrupted()
-  if e then return nil, e end
-  -- Look first, concurrently: what exists is adopted (ours) or refused.
+-- Looks first, concurrently, at what the specs name -> out, todo | nil,
+-- err.  out[i] = { body, nil, adopted = true } for a resource this run's
+-- journal says it made, { nil, err } for a GET that failed; todo lists
+-- the indices of those that do not exist.  A name taken by something not
+-- of this run refuses the lot.
+local function probe(self, specs)
   local probes, err = self:get_all(specs)
   if not probes then return nil, err end
   local out, todo = {}, {}
@@ -284,7 +279,13 @@ function Run:create_all(specs)
       todo[#todo + 1] = i
     end
   end
-  -- Adopted ones may still be provisioning: follow them to the end.
+  return out, todo
+end
+
+-- Adopts what probe found of this run's -> true | nil, err (interrupted).
+-- An adopted resource may still be provisioning: it is followed to the
+-- end, and its outcome journalled as if this call had made it.
+local function adopt(self, specs, out)
   for i, r in pairs(out) do
     if r.adopted then
       local spec = specs[i]
@@ -303,7 +304,26 @@ function Run:create_all(specs)
         state = r[1] and "adopted" or "failed" }
     end
   end
-  -- Intents first, all on disk; then the PUTs.
+  return true
+end
+
+-- Journals the outcome of one create begun at started: created, or never
+-- kept (cleanup deletes what a failed create left), and its substep.
+local function journal_create(self, spec, started, v, verr)
+  if v then
+    self:record{ type = "created", key = spec.key, id = type(v) == "table" and v.id or spec.id }
+  else
+    self:record{ type = "keep", key = spec.key, keep = false }
+  end
+  self:record{ type = "substep", step = self.current, name = spec.key, started = started,
+    seconds = round(azrp.wall() - started), ok = v ~= nil, error = verr and tostring(verr) or nil }
+  self:emit{ type = "resource", kind = spec.kind, name = spec.name, id = spec.id,
+    state = v and "created" or "failed", error = verr and tostring(verr) or nil }
+end
+
+-- Creates the specs at the indices todo, concurrently, into out -> true |
+-- nil, err (interrupted).  Intents first, all on disk; then the PUTs.
+local function create_rest(self, specs, todo, out)
   for _, i in ipairs(todo) do
     local spec = specs[i]
     self:record{ type = "intent", key = spec.key, kind = spec.kind, id = spec.id, name = spec.name,
@@ -320,26 +340,31 @@ function Run:create_all(specs)
       out[i] = { nil, berr }
     end
   end
-  local ok, aerr = self:await(ops, function(j, v, verr)
-    local i = which[j]
-    local spec = specs[i]
-    out[i] = { v, verr }
-    if v then
-      self:record{ type = "created", key = spec.key, id = type(v) == "table" and v.id or spec.id }
-    else
-      -- A resource that failed is never kept: cleanup deletes what is there.
-      self:record{ type = "keep", key = spec.key, keep = false }
-    end
-    self:record{ type = "substep", step = self.current, name = spec.key, started = started[j],
-      seconds = round(azrp.wall() - started[j]), ok = v ~= nil, error = verr and tostring(verr) or nil }
-    self:emit{ type = "resource", kind = spec.kind, name = spec.name, id = spec.id,
-      state = v and "created" or "failed", error = verr and tostring(verr) or nil }
+  return self:await(ops, function(j, v, verr)
+    out[which[j]] = { v, verr }
+    journal_create(self, specs[which[j]], started[j], v, verr)
   end, function(j, pct, disks)
     local spec = specs[which[j]]
     if spec.progress then spec.progress(pct, disks) end
     self:emit{ type = "progress", step = self.current, name = spec.name, percent = pct, disks = disks }
   end)
-  if not ok then return nil, aerr end
+end
+
+--- create_all(specs) -> { { body, err }, ... } | nil, err (interrupted, or
+-- a name taken by something not of this run).  spec = { key (unique in
+-- the run), kind, id (the ARM id the PUT makes), name, op (the create
+-- operation), params, keep = bool (cleanup leaves it), progress =
+-- function(pct, disks) }.  The resources are created concurrently, each
+-- a substep of the current step.
+function Run:create_all(specs)
+  for _, s in ipairs(specs) do check_spec(s, 3) end
+  local e = self:interrupted()
+  if e then return nil, e end
+  local out, todo = probe(self, specs)
+  if not out then return nil, todo end
+  local ok, err = adopt(self, specs, out)
+  if ok then ok, err = create_rest(self, specs, todo, out) end
+  if not ok then return nil, err end
   return out
 end
 
@@ -469,6 +494,7 @@ function Run:resource_list()
     local state = r.state
     if state == "created" or state == "intent" then state = r.keep and "kept" or (state == "intent" and "unverified" or "left") end
     if state == "deleting" then state = "left" end
+    if state == "deleted" then state = kinds.get(r.kind).gone or state end
     out[#out + 1] = { kind = r.kind, id = r.id, name = r.name, step = r.step, state = state, error = r.error }
   end
   return out

@@ -1,0 +1,138 @@
+/*
+** The local image a disk export writes: sized without allocating
+** (ftruncate leaves a hole, so an 8 GiB disk holding 1 GiB takes 1 GiB
+** on disk), and hashed the way the disk would be, holes read as zeros.
+** Hashing skips the holes' read(2)s (SEEK_DATA/SEEK_HOLE) and feeds
+** SHA-256 zeros from a static buffer instead: the digest must still see
+** every byte, but the kernel need not copy them.
+*/
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "compat.h"
+
+#define CHUNK (1 << 20)
+
+static FILE *check_file (lua_State *L, int i) {
+  luaL_Stream *s = (luaL_Stream *)luaL_checkudata(L, i, LUA_FILEHANDLE);
+  if (s->f == NULL) luaL_argerror(L, i, "closed file");
+  return s->f;
+}
+
+static lua_Integer check_size (lua_State *L, int i) {
+  lua_Integer n = luaL_checkinteger(L, i);
+  luaL_argcheck(L, n >= 0, i, "a size in bytes, 0 or more");
+  return n;
+}
+
+static int fail (lua_State *L, const char *what) {
+  luaL_pushfail(L);
+  lua_pushfstring(L, "%s: %s", what, strerror(errno));
+  return 2;
+}
+
+/* image_truncate(file, size) -> true | nil, msg: the file's length
+** becomes size; what is past the written data is a hole. */
+static int image_truncate (lua_State *L) {
+  FILE *f = check_file(L, 1);
+  lua_Integer size = check_size(L, 2);
+  if (fflush(f) != 0 || ftruncate(fileno(f), (off_t)size) != 0) return fail(L, "truncate");
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* Feeds n bytes of the file from off; 0 or -1 (errno set). */
+static int feed_data (EVP_MD_CTX *md, int fd, off_t off, off_t n, unsigned char *buf) {
+  while (n > 0) {
+    ssize_t got = pread(fd, buf, (size_t)(n < CHUNK ? n : CHUNK), off);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (got == 0) { errno = EIO; return -1; }  /* shorter than its own length */
+    EVP_DigestUpdate(md, buf, (size_t)got);
+    off += got;
+    n -= got;
+  }
+  return 0;
+}
+
+static void feed_zeros (EVP_MD_CTX *md, off_t n) {
+  static const unsigned char zeros[CHUNK];
+  while (n > 0) {
+    size_t k = (size_t)(n < CHUNK ? n : CHUNK);
+    EVP_DigestUpdate(md, zeros, k);
+    n -= (off_t)k;
+  }
+}
+
+/* image_sha256(file, size) -> hex | nil, msg: SHA-256 of the file's
+** first size bytes (a file shorter than size fails). */
+static int image_sha256 (lua_State *L) {
+  FILE *f = check_file(L, 1);
+  off_t size = (off_t)check_size(L, 2), pos = 0;
+  int fd = fileno(f), rc = 0;
+  unsigned char md_out[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0, i;
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  unsigned char *buf;
+  EVP_MD_CTX *md;
+  if (fflush(f) != 0) return fail(L, "sha256");
+  buf = (unsigned char *)lua_newuserdata(L, CHUNK);  /* freed by the GC, also on error */
+  md = EVP_MD_CTX_new();
+  if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    EVP_MD_CTX_free(md);
+    return luaL_error(L, "sha256: cannot start a digest");
+  }
+  while (pos < size && rc == 0) {
+    off_t data = lseek(fd, pos, SEEK_DATA), hole;
+    if (data < 0 && errno == ENXIO) data = size;     /* only a hole to the end */
+    else if (data < 0) { rc = -1; break; }
+    if (data > size) data = size;
+    feed_zeros(md, data - pos);
+    pos = data;
+    if (pos >= size) break;
+    hole = lseek(fd, pos, SEEK_HOLE);
+    if (hole < 0) { rc = -1; break; }
+    if (hole > size) hole = size;
+    rc = feed_data(md, fd, pos, hole - pos, buf);
+    pos = hole;
+  }
+  if (rc == 0 && lseek(fd, 0, SEEK_END) < size) {
+    char msg[80];
+    EVP_MD_CTX_free(md);
+    /* %I of lua_pushfstring is 5.3's: format it here for every Lua */
+    snprintf(msg, sizeof msg, "sha256: the file is shorter than %lld bytes", (long long)size);
+    luaL_pushfail(L);
+    lua_pushstring(L, msg);
+    return 2;
+  }
+  if (rc != 0) {
+    EVP_MD_CTX_free(md);
+    return fail(L, "sha256");
+  }
+  EVP_DigestFinal_ex(md, md_out, &mdlen);
+  EVP_MD_CTX_free(md);
+  for (i = 0; i < mdlen; i++) snprintf(hex + 2 * i, 3, "%02x", md_out[i]);
+  lua_pushlstring(L, hex, 2 * mdlen);
+  return 1;
+}
+
+static const luaL_Reg image_funcs[] = {
+  {"image_truncate", image_truncate},
+  {"image_sha256", image_sha256},
+  {NULL, NULL}
+};
+
+void azrp_image_open (lua_State *L);
+
+/* Adds the functions to the module table on top of the stack. */
+void azrp_image_open (lua_State *L) {
+  luaL_setfuncs(L, image_funcs, 0);
+}
