@@ -72,17 +72,47 @@ static void feed_zeros (EVP_MD_CTX *md, off_t n) {
   }
 }
 
-/* image_sha256(file, size) -> hex | nil, msg: SHA-256 of the file's
-** first size bytes (a file shorter than size fails). */
+/* Feeds [pos, stop) of the file: holes as zeros (no read), data as read.
+** 0, or -1 with errno set. */
+static int feed_range (EVP_MD_CTX *md, int fd, off_t pos, off_t stop, unsigned char *buf) {
+  while (pos < stop) {
+    off_t data = lseek(fd, pos, SEEK_DATA), hole;
+    if (data < 0 && errno == ENXIO) data = stop;     /* only a hole to the end */
+    else if (data < 0) return -1;
+    if (data > stop) data = stop;
+    feed_zeros(md, data - pos);
+    pos = data;
+    if (pos >= stop) break;
+    hole = lseek(fd, pos, SEEK_HOLE);
+    if (hole < 0) return -1;
+    if (hole > stop) hole = stop;
+    if (feed_data(md, fd, pos, hole - pos, buf) != 0) return -1;
+    pos = hole;
+  }
+  return 0;
+}
+
+static void push_hex (lua_State *L, EVP_MD_CTX *md) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  unsigned int len = 0, i;
+  EVP_DigestFinal_ex(md, out, &len);
+  for (i = 0; i < len; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
+  lua_pushlstring(L, hex, 2 * len);
+}
+
+/* image_sha256(file, size [, prefix]) -> hex [, prefix_hex] | nil, msg:
+** SHA-256 of the file's first size bytes (a file shorter than size
+** fails) and, in the same pass, of its first prefix bytes (a VHD's disk
+** without its footer). */
 static int image_sha256 (lua_State *L) {
   FILE *f = check_file(L, 1);
-  off_t size = (off_t)check_size(L, 2), pos = 0;
+  off_t size = (off_t)check_size(L, 2);
+  off_t prefix = lua_isnoneornil(L, 3) ? -1 : (off_t)check_size(L, 3);
   int fd = fileno(f), rc = 0;
-  unsigned char md_out[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0, i;
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
   unsigned char *buf;
-  EVP_MD_CTX *md;
+  EVP_MD_CTX *md, *pmd = NULL;
+  luaL_argcheck(L, prefix <= size, 3, "a prefix no longer than size");
   if (fflush(f) != 0) return fail(L, "sha256");
   buf = (unsigned char *)lua_newuserdata(L, CHUNK);  /* freed by the GC, also on error */
   md = EVP_MD_CTX_new();
@@ -90,23 +120,16 @@ static int image_sha256 (lua_State *L) {
     EVP_MD_CTX_free(md);
     return luaL_error(L, "sha256: cannot start a digest");
   }
-  while (pos < size && rc == 0) {
-    off_t data = lseek(fd, pos, SEEK_DATA), hole;
-    if (data < 0 && errno == ENXIO) data = size;     /* only a hole to the end */
-    else if (data < 0) { rc = -1; break; }
-    if (data > size) data = size;
-    feed_zeros(md, data - pos);
-    pos = data;
-    if (pos >= size) break;
-    hole = lseek(fd, pos, SEEK_HOLE);
-    if (hole < 0) { rc = -1; break; }
-    if (hole > size) hole = size;
-    rc = feed_data(md, fd, pos, hole - pos, buf);
-    pos = hole;
+  if (prefix >= 0) {
+    rc = feed_range(md, fd, 0, prefix, buf);
+    pmd = EVP_MD_CTX_new();
+    if (rc == 0 && (pmd == NULL || EVP_MD_CTX_copy_ex(pmd, md) != 1)) { errno = ENOMEM; rc = -1; }
   }
+  if (rc == 0) rc = feed_range(md, fd, prefix >= 0 ? prefix : 0, size, buf);
   if (rc == 0 && lseek(fd, 0, SEEK_END) < size) {
     char msg[80];
     EVP_MD_CTX_free(md);
+    EVP_MD_CTX_free(pmd);
     /* %I of lua_pushfstring is 5.3's: format it here for every Lua */
     snprintf(msg, sizeof msg, "sha256: the file is shorter than %lld bytes", (long long)size);
     luaL_pushfail(L);
@@ -115,13 +138,15 @@ static int image_sha256 (lua_State *L) {
   }
   if (rc != 0) {
     EVP_MD_CTX_free(md);
+    EVP_MD_CTX_free(pmd);
     return fail(L, "sha256");
   }
-  EVP_DigestFinal_ex(md, md_out, &mdlen);
+  push_hex(L, md);
   EVP_MD_CTX_free(md);
-  for (i = 0; i < mdlen; i++) snprintf(hex + 2 * i, 3, "%02x", md_out[i]);
-  lua_pushlstring(L, hex, 2 * mdlen);
-  return 1;
+  if (pmd == NULL) return 1;
+  push_hex(L, pmd);
+  EVP_MD_CTX_free(pmd);
+  return 2;
 }
 
 static const luaL_Reg image_funcs[] = {

@@ -44,7 +44,8 @@ azrp.wall = core.wall
 -- fsync(file), isatty(file), trap("INT", "TERM") (signals become a flag),
 -- signal([clear]) -> "INT" | "TERM" | "HUP" | nil, pid(), alive(pid),
 -- image_truncate(file, size) (a sparse file of that length) and
--- image_sha256(file, size) -> hex (holes hashed as zeros, not read).
+-- image_sha256(file, size [, prefix]) -> hex [, prefix_hex] (holes hashed
+-- as zeros, not read; the prefix's digest in the same pass).
 -- While a trapped signal is pending, op:wait() and wait_all() return an
 -- "interrupted" error instead of waiting on.
 azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal = core.signal,

@@ -309,10 +309,11 @@ function steps.verify(ctx)
   if not f then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
   local size = img.disk_bytes + (ctx.config.format == "vhd" and vhd.SIZE or 0)
   local t0 = azrp.now()
-  local hex, herr = azrp.host.image_sha256(f, size)
-  local disk_hex = hex and ctx.config.format == "vhd" and azrp.host.image_sha256(f, img.disk_bytes) or hex
+  -- One pass: the image's digest and, for a VHD, its disk's (no footer).
+  local hex, second = azrp.host.image_sha256(f, size, ctx.config.format == "vhd" and img.disk_bytes or nil)
   f:close()
-  if not hex then return nil, azrp.error{ kind = "io", code = "HashFailed", retryable = false, message = tostring(herr) } end
+  if not hex then return nil, azrp.error{ kind = "io", code = "HashFailed", retryable = false, message = tostring(second) } end
+  local disk_hex = second or hex
   local ok, rerr = os.rename(part(ctx), ctx.config.output)
   if not ok then return nil, azrp.error{ kind = "io", code = "RenameFailed", retryable = false, message = tostring(rerr) } end
   ctx:set("figure.hash_seconds", round(azrp.now() - t0))
