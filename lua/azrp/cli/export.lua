@@ -11,11 +11,8 @@ local SETTINGS = { source = "source_id", image = "output", format = "format", ch
   parallel = "parallel", sas_seconds = "sas_seconds" }
 
 local function config(opts, pos)
-  local cfg, err = common.load_config(pos[1])
+  local cfg, err = common.settings(opts, pos, SETTINGS)
   if not cfg then return nil, err end
-  for opt, key in pairs(SETTINGS) do
-    if opts[opt] ~= nil then cfg[key] = opts[opt] end
-  end
   if opts.overwrite then cfg.overwrite = true end
   return export.check(cfg)
 end

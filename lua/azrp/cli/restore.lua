@@ -15,11 +15,8 @@ local SETTINGS = { vm = "vm_id", restore_point = "restore_point", restore_point_
   timeout = "timeout" }
 
 local function config(opts, pos)
-  local cfg, err = common.load_config(pos[1])
+  local cfg, err = common.settings(opts, pos, SETTINGS)
   if not cfg then return nil, err end
-  for opt, key in pairs(SETTINGS) do
-    if opts[opt] ~= nil then cfg[key] = opts[opt] end
-  end
   if opts.in_place then cfg.mode = "in_place" end
   if opts.delete_originals then cfg.delete_originals = true end
   if opts.no_start then cfg.start = false end

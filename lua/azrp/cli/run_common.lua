@@ -82,6 +82,17 @@ function M.result(report, opts)
   return report
 end
 
+--- settings(opts, pos, map) -> the config: CONFIG (pos[1]) if given, then
+-- each option of map ({ option = "setting" }) that was given over it.
+function M.settings(opts, pos, map)
+  local cfg, err = M.load_config(pos[1])
+  if not cfg then return nil, err end
+  for opt, key in pairs(map) do
+    if opts[opt] ~= nil then cfg[key] = opts[opt] end
+  end
+  return cfg
+end
+
 --- start(def, api, cfg, opts, env) -> what a workflow command returns:
 -- the run of def, its progress on stderr, its report (or, with --json,
 -- nothing more than the event lines) and its exit code.

@@ -309,6 +309,49 @@ function M.cleanup(client, run_id, opts)
   return r
 end
 
+--- config_error(field, fmt, ...) -> the error a workflow's check returns
+-- for a bad setting: kind "invalid" (exit 2), naming the field.
+function M.config_error(field, fmt, ...)
+  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field,
+    message = field .. ": " .. string.format(fmt, ...), retryable = false }
+end
+
+--- check_settings(config, known) -> true | nil, err: config is a table
+-- whose every key is in known ({ name = "string" | "number" | ... }) with
+-- that type; an unknown key is named with its nearest known one.
+function M.check_settings(config, known)
+  if type(config) ~= "table" then return nil, M.config_error("config", "expected a table") end
+  for k, v in pairs(config) do
+    local want = known[k]
+    if not want then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      local hint = azrp.suggest(k, names)
+      return nil, M.config_error(tostring(k), "unknown setting%s", hint and (" (did you mean " .. hint .. "?)") or "")
+    end
+    if type(v) ~= want then return nil, M.config_error(k, "must be a %s, not %s", want, type(v)) end
+  end
+  return true
+end
+
+--- run(def, client, config [, opts]) -> report | nil, err, report: a whole
+-- run in this process (opts as start); err when the config is refused or
+-- the run did not succeed (then with its report).
+function M.run(def, client, config, opts)
+  local report, err = M.start(def, client, config, opts)
+  if not report then return nil, err end
+  if not report.ok then
+    local e = report.error or {}
+    return nil, azrp.error{ kind = e.kind or def.error_kind or def.name, code = e.code, status = e.status,
+      target = e.target, message = e.message }, report
+  end
+  return report
+end
+
+--- replication(restore_point) -> the lowest completionPercent of its disk
+-- restore points, or nil when it reports none.
+M.replication = runmod.replication
+
 --- runs([state_dir]) -> { { run_id, workflow, state, created_at, ... } }, newest first.
 function M.runs(state_dir)
   local dir, err = journal.state_dir(state_dir)

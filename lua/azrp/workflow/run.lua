@@ -189,7 +189,7 @@ end
 
 -- A restore point copy's replication: the lowest completionPercent of
 -- its disk restore points (nil when it reports none).
-local function replication(body)
+function M.replication(body)
   local iv = body.properties and body.properties.instanceView
   local low
   for _, d in ipairs(iv and iv.diskRestorePoints or {}) do
@@ -210,7 +210,7 @@ function Run:settle(kind, id)
     local body, err = self.client:call(kinds.get(kind).get, params)
     if not body then return nil, err end
     local ps = body.properties and body.properties.provisioningState
-    local pct = kind == "restore_point" and replication(body)
+    local pct = kind == "restore_point" and M.replication(body)
     if pct then self:emit{ type = "progress", step = self.current, id = id, percent = pct } end
     if (ps == nil or TERMINAL[ps]) and (not pct or pct >= 100 or ps ~= "Succeeded") then
       if ps == "Failed" or ps == "Canceled" then

@@ -26,14 +26,11 @@
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
 
-local M = { name = "dr_drill", id_prefix = "drill" }
+local M = { error_kind = "drill", name = "dr_drill", id_prefix = "drill" }
 
 M.VNET_PREFIX = "10.250.0.0/24"
 
-local function check_error(field, fmt, ...)
-  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field,
-    message = field .. ": " .. string.format(fmt, ...), retryable = false }
-end
+local check_error = workflow.config_error
 
 local function drill_error(code, fmt, ...)
   return azrp.error{ kind = "drill", code = code, message = string.format(fmt, ...), retryable = false }
@@ -55,17 +52,8 @@ local KNOWN = { vm_id = "string", dr_location = "string", dr_resource_group = "s
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
-  if type(config) ~= "table" then return nil, check_error("config", "expected a table") end
-  for k, v in pairs(config) do
-    local want = KNOWN[k]
-    if not want then
-      local names = {}
-      for n in pairs(KNOWN) do names[#names + 1] = n end
-      local hint = azrp.suggest(k, names)
-      return nil, check_error(tostring(k), "unknown setting%s", hint and (" (did you mean " .. hint .. "?)") or "")
-    end
-    if type(v) ~= want then return nil, check_error(k, "must be a %s, not %s", want, type(v)) end
-  end
+  local known, kerr = workflow.check_settings(config, KNOWN)
+  if not known then return nil, kerr end
   for _, k in ipairs({ "vm_id", "dr_location", "dr_resource_group" }) do
     if config[k] == nil or config[k] == "" then return nil, check_error(k, "is required") end
   end
@@ -472,13 +460,7 @@ end
 --- run(client, config [, opts]) -> report | nil, err, report: a whole
 -- drill in this process (opts as azrp.workflow.start).
 function M.run(client, config, opts)
-  local report, err = workflow.start(M, client, config, opts)
-  if not report then return nil, err end
-  if not report.ok then
-    local e = report.error or {}
-    return nil, azrp.error{ kind = e.kind or "drill", code = e.code, status = e.status, message = e.message }, report
-  end
-  return report
+  return workflow.run(M, client, config, opts)
 end
 
 return M

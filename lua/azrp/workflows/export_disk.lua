@@ -28,14 +28,11 @@ local pages = require "azrp.workflows.export.pages"
 local transfer = require "azrp.workflows.export.transfer"
 local vhd = require "azrp.workflows.export.vhd"
 
-local M = { name = "export_disk", id_prefix = "export" }
+local M = { error_kind = "export", name = "export_disk", id_prefix = "export" }
 
 local MiB = 1024 * 1024
 
-local function config_error(field, fmt, ...)
-  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field,
-    message = field .. ": " .. string.format(fmt, ...), retryable = false }
-end
+local config_error = workflow.config_error
 
 local function export_error(code, fmt, ...)
   return azrp.error{ kind = "export", code = code, message = string.format(fmt, ...), retryable = false }
@@ -75,17 +72,8 @@ end
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
-  if type(config) ~= "table" then return nil, config_error("config", "expected a table") end
-  for k, v in pairs(config) do
-    local want = KNOWN[k]
-    if not want then
-      local names = {}
-      for n in pairs(KNOWN) do names[#names + 1] = n end
-      local hint = azrp.suggest(k, names)
-      return nil, config_error(tostring(k), "unknown setting%s", hint and (" (did you mean " .. hint .. "?)") or "")
-    end
-    if type(v) ~= want then return nil, config_error(k, "must be a %s, not %s", want, type(v)) end
-  end
+  local known, kerr = workflow.check_settings(config, KNOWN)
+  if not known then return nil, kerr end
   if not config.source_id then return nil, config_error("source_id", "is required (a disk restore point, disk or snapshot id)") end
   if not source_of(config.source_id) then
     return nil, config_error("source_id", "%q is not the id of a disk restore point, a disk or a snapshot", config.source_id)
@@ -355,16 +343,7 @@ end
 
 --- run(client, config [, opts]) -> report | nil, err, report.
 function M.run(client, config, opts)
-  local cfg, cerr = M.check(config)
-  if not cfg then return nil, cerr end
-  local report, err = workflow.start(M, client, cfg, opts)
-  if not report then return nil, err end
-  if not report.ok then
-    local e = report.error or {}
-    return nil, azrp.error{ kind = e.kind or "export", code = e.code, status = e.status, target = e.target,
-      message = e.message }, report
-  end
-  return report
+  return workflow.run(M, client, config, opts)
 end
 
 return M

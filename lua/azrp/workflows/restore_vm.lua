@@ -41,14 +41,11 @@
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
 
-local M = { name = "restore_vm", id_prefix = "restore" }
+local M = { error_kind = "restore", name = "restore_vm", id_prefix = "restore" }
 
 local PREMIUM = { Premium_LRS = true, Premium_ZRS = true, PremiumV2_LRS = true, UltraSSD_LRS = true }
 
-local function config_error(field, fmt, ...)
-  return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field,
-    message = field .. ": " .. string.format(fmt, ...), retryable = false }
-end
+local config_error = workflow.config_error
 
 local function preflight_error(field, fmt, ...)
   return azrp.error{ kind = "invalid", code = "PreflightFailed", target = field,
@@ -82,17 +79,8 @@ local NEW_ONLY = { "resource_group", "vm_name", "subnet_id", "zone", "vm_size" }
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
-  if type(config) ~= "table" then return nil, config_error("config", "expected a table") end
-  for k, v in pairs(config) do
-    local want = KNOWN[k]
-    if not want then
-      local names = {}
-      for n in pairs(KNOWN) do names[#names + 1] = n end
-      local hint = azrp.suggest(k, names)
-      return nil, config_error(tostring(k), "unknown setting%s", hint and (" (did you mean " .. hint .. "?)") or "")
-    end
-    if type(v) ~= want then return nil, config_error(k, "must be a %s, not %s", want, type(v)) end
-  end
+  local known, kerr = workflow.check_settings(config, KNOWN)
+  if not known then return nil, kerr end
   if not config.vm_id or config.vm_id == "" then return nil, config_error("vm_id", "is required") end
   if not parse_vm_id(config.vm_id) then
     return nil, config_error("vm_id", "%q is not a virtual machine id (/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/NAME)", config.vm_id)
@@ -152,16 +140,7 @@ end
 -- ---------------------------------------------------------------------
 -- Choosing the restore point
 
--- A restore point's lowest replication percentage (nil when it reports none).
-local function replication(rp)
-  local iv = rp.properties and rp.properties.instanceView
-  local low
-  for _, d in ipairs(iv and iv.diskRestorePoints or {}) do
-    local p = d.replicationStatus and tonumber(d.replicationStatus.completionPercent)
-    if p and (not low or p < low) then low = p end
-  end
-  return low
-end
+local replication = workflow.replication
 
 --- usable(rp) -> true | nil, why: a restore point a restore can start from.
 function M.usable(rp)
@@ -876,16 +855,7 @@ end
 
 --- run(client, config [, opts]) -> report | nil, err, report.
 function M.run(client, config, opts)
-  local cfg, cerr = M.check(config)
-  if not cfg then return nil, cerr end
-  local report, err = workflow.start(M, client, cfg, opts)
-  if not report then return nil, err end
-  if not report.ok then
-    local e = report.error or {}
-    return nil, azrp.error{ kind = e.kind or "restore", code = e.code, status = e.status, target = e.target,
-      message = e.message }, report
-  end
-  return report
+  return workflow.run(M, client, config, opts)
 end
 
 return M
