@@ -70,6 +70,8 @@ const azrp_opdef azrp_opdefs[] = {
   {"Disks_List", "GET", SUB "/providers/Microsoft.Compute/disks", "disk", S, FL, R, NB, 1, 0, NULL, 0},
   {"Disks_GrantAccess", "POST", DISK "/beginGetAccess", "disk", L, FL, W, RB, 0, 1, NULL, 0},
   {"Disks_RevokeAccess", "POST", DISK "/endGetAccess", "disk", L, FL, W, NB, 0, 1, NULL, 0},
+  /* disk encryption sets (a restore checks the set each disk gets) */
+  {"DiskEncryptionSets_Get", "GET", CP "/diskEncryptionSets/{diskEncryptionSetName}", "disk", S, FL, R, NB, 0, 0, NULL, 0},
   /* snapshots */
   {"Snapshots_CreateOrUpdate", "PUT", SNAP, "disk", L, FL, W, RB, 0, 0, NULL, 0},
   {"Snapshots_Update", "PATCH", SNAP, "disk", L, FL, W, RB, 0, 0, NULL, 0},

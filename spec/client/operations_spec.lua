@@ -127,7 +127,7 @@ describe("every registry operation against the emulator", function()
 
   it("has a snake_case method for each of the registry's operations", function()
     local ops = azrp.operations()
-    assert.are.equal(70, #ops)
+    assert.are.equal(71, #ops)
     local snake = require("azrp.client").snake
     for _, def in ipairs(ops) do
       local method = snake(def.id)
@@ -242,6 +242,7 @@ describe("every registry operation against the emulator", function()
 
     assert.is_true(ok("Disks_Delete", in_rg{ disk_name = "disk-copy" }))
     fails("Disks_Get", in_rg{ disk_name = "disk-copy" }, 404, "ResourceNotFound")
+    fails("DiskEncryptionSets_Get", in_rg{ disk_encryption_set_name = "des-none" }, 404)
     -- deleting what is gone succeeds (204), as ARM does
     assert.is_true(ok("Disks_Delete", in_rg{ disk_name = "disk-copy" }))
   end)

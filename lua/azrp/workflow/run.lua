@@ -88,6 +88,15 @@ function M.new(def, client, journal, opts)
   return self
 end
 
+--- dry(def, client, config [, opts]) -> a run that journals nothing, for
+-- a workflow's plan: its steps' reads, ctx:set, ctx:name ("<run>-os"),
+-- ctx:await and ctx:emit work; it must create nothing.
+function M.dry(def, client, config, opts)
+  local j = { run_id = "<run>", records = {}, meta = { config = config, base = "<run>", time_scale = 1 },
+    append = function() return true end }
+  return M.new(def, client, j, opts)
+end
+
 -- Appends a record and applies it.  A journal that cannot be written
 -- stops the run: going on would send a request no journal announces.
 function Run:record(rec)
