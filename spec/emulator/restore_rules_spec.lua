@@ -532,3 +532,42 @@ describe("restore rules: a failed VM update", function()
     assert.matches("xTIMES", body.error.message)
   end)
 end)
+
+describe("restore rules: disk SKUs", function()
+  local t, meta
+  before_each(function()
+    t = H.app{ seed = fleet() }
+    meta = restore_point(t, "vm-z1", "rp1").properties.sourceMetadata
+  end)
+
+  it("refuse a zone-redundant disk in a zone, and an Ultra or Premium v2 OS disk, creating nothing (400)", function()
+    local os_drp = meta.storageProfile.osDisk.diskRestorePoint.id
+    local data_drp = meta.storageProfile.dataDisks[1].diskRestorePoint.id
+    for _, sku in ipairs({ "Premium_ZRS", "StandardSSD_ZRS" }) do
+      local err = refused(400, "InvalidParameter", t.call("PUT", DISKS .. "r-zrs", restore_body(data_drp,
+        { sku = { name = sku }, zones = { "1" } })))
+      assert.are.equal("zones", err.target)
+      assert.matches(sku, err.message, 1, true)
+      assert.matches("zone-redundant", err.message, 1, true)
+      err = refused(400, "InvalidParameter", t.call("PUT", DISKS .. "e-zrs", { location = "westeurope",
+        sku = { name = sku }, zones = { "2" }, properties = { creationData = { createOption = "Empty" }, diskSizeGB = 1 } }))
+      assert.matches("zone '2'", err.message, 1, true)
+    end
+    assert.are.equal(404, (t.call("GET", DISKS .. "r-zrs")))
+    assert.are.equal(404, (t.call("GET", DISKS .. "e-zrs")))
+    -- the OS disk's restore point makes an OS disk: osType need not be given
+    for _, sku in ipairs({ "UltraSSD_LRS", "PremiumV2_LRS" }) do
+      local err = refused(400, "InvalidParameter", t.call("PUT", DISKS .. "r-os", restore_body(os_drp,
+        { sku = { name = sku }, zones = { "1" } })))
+      assert.are.equal(sku .. " can only be used with data disks.", err.message)
+      assert.are.equal("sku.name", err.target)
+    end
+    assert.are.equal(404, (t.call("GET", DISKS .. "r-os")))
+    -- what they can take: a ZRS disk in no zone, a Premium v2 data disk in a zone
+    local zrs = make_disk(t, "r-zrs", restore_body(data_drp, { sku = { name = "Premium_ZRS" } }))
+    assert.is_nil(zrs.zones)
+    assert.are.equal(t.sha(DISKS .. "vm-z1-data0"), t.sha(zrs.id))
+    local v2 = make_disk(t, "r-v2", restore_body(data_drp, { sku = { name = "PremiumV2_LRS" }, zones = { "1" } }))
+    assert.are.equal("PremiumV2_LRS", v2.sku.name)
+  end)
+end)

@@ -6,6 +6,9 @@
 --                ones); a regional VM takes no zonal disk
 --   premium      Premium, Premium v2 and Ultra disks need a VM size with
 --                premium storage (the "s" in Standard_D2s_v3)
+--   sku          a zone-redundant disk (Premium_ZRS, StandardSSD_ZRS) is
+--                in no one zone; Ultra and Premium v2 disks are data
+--                disks only (no osType)
 --   security     the OS disk's securityType must go with the VM's
 --                securityProfile.securityType (Trusted Launch, confidential)
 --   swap         an OS disk swap keeps the VM's Hyper-V generation and disk
@@ -134,6 +137,20 @@ function M.premium_refusal(size, sku, disk_name, field)
     "Requested operation cannot be performed because the VM size %s does not support the storage account " ..
     "type %s of disk '%s'. Consider updating the VM to a size that supports Premium storage.",
     size, sku, disk_name), field)
+end
+
+-- A disk PUT of storage type sku with zones (a list or nil) and os_type.
+-- (The wording of the ZRS refusal is the emulator's; the rule is Azure's.)
+function M.sku_refusal(sku, zones, os_type)
+  if M.ZRS_SKUS[sku] and zone_of(zones) then
+    return reply.error(400, "InvalidParameter", string.format(
+      "The disk SKU %s is zone-redundant: it cannot be placed in availability zone '%s'. " ..
+      "Give no zones, or a locally redundant SKU.", sku, zone_of(zones)), "zones")
+  end
+  if (sku == "UltraSSD_LRS" or sku == "PremiumV2_LRS") and os_type then
+    return reply.error(400, "InvalidParameter", string.format("%s can only be used with data disks.", sku), "sku.name")
+  end
+  return nil
 end
 
 -- An OS disk entry attached to a VM with this securityProfile.

@@ -276,11 +276,10 @@ local function put(em, req)
     return reply.error(400, "InvalidParameter", "diskSizeGB must be an integer from 1 to 65536.",
       "properties.diskSizeGB")
   end
-  if sku == "UltraSSD_LRS" and props.osType then
-    return reply.error(400, "InvalidParameter", "UltraSSD_LRS can only be used with data disks.", "sku.name")
-  end
   local zones, zerr = vm_rules.check_zones(body.zones, "zones")
   if zones == false then return zerr end
+  local skerr = vm_rules.sku_refusal(sku, zones, props.osType)
+  if skerr then return skerr end
   local enc, eerr = encryption_of(em, props, location)
   if enc == false then return eerr end
   local net, nerr = network_of(props)
@@ -329,6 +328,9 @@ local function put(em, req)
     security, err = inherited(given_security, src_security, "securityProfile.securityType")
     if security == false then return err end
     if not enc and src_props.encryption then enc = json.copy(src_props.encryption) end
+    -- an OS disk's restore point makes an OS disk, osType given or not
+    local oerr2 = vm_rules.sku_refusal(sku, nil, os_type)
+    if oerr2 then return oerr2 end
   end
   local e = M.create(em, {
     sub = req.params.sub, rg = req.params.rg, name = req.params.disk, location = location,
