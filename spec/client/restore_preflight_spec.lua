@@ -46,6 +46,8 @@ local function seed_file()
   vm{ name = "vm-z1", zones = { "1" }, security_type = "TrustedLaunch", disk_encryption_set = "des-prod",
     data_disks = { { lun = 0, size_gb = 1, sku = "Premium_LRS" }, { lun = 1, size_gb = 1, sku = "StandardSSD_LRS",
       caching = "ReadWrite" } }, tags = { app = "zonal" } }
+  vm{ name = "vm-zrs", zones = { "2" }, data_disks = { { lun = 0, size_gb = 1, sku = "StandardSSD_ZRS" },
+    { lun = 1, size_gb = 1, sku = "Premium_LRS" } } }
   local path = os.tmpname() .. ".json"
   f = assert(io.open(path, "w"))
   f:write(json.encode(seed))
@@ -70,7 +72,7 @@ describe("restore preflight", function()
   setup(function()
     em = C.start("--time-scale " .. SCALE .. " --seed " .. seed_file())
     client = C.client(em)
-    for _, name in ipairs({ "vm-app-01", "vm-plain", "vm-win", "vm-gen1", "vm-ade", "vm-z1" }) do
+    for _, name in ipairs({ "vm-app-01", "vm-plain", "vm-win", "vm-gen1", "vm-ade", "vm-z1", "vm-zrs" }) do
       assert(client:call("RestorePointCollections_CreateOrUpdate", { resource_group_name = "rg-prod",
         restore_point_collection_name = "rpc-" .. name,
         body = { location = "westeurope", properties = { source = { id = vm_id(name) } } } }))
@@ -190,6 +192,24 @@ describe("restore preflight", function()
     assert.are.equal("Premium_LRS", disks[1].sku.name)
     assert.are.equal("StandardSSD_LRS", disks[3].sku.name)
     assert.are.equal("ReadWrite", vm.properties.storageProfile.dataDisks[2].caching)
+  end)
+
+  it("keeps every disk's SKU: a zone-redundant one restored in place stays so, in no zone, the others in the VM's", function()
+    local before = assert(client:call("VirtualMachines_Get", { id = vm_id("vm-zrs") }))
+    local report, err = restore.run(client, { vm_id = vm_id("vm-zrs"), mode = "in_place" },
+      { state_dir = state_dir(), time_scale = SCALE })
+    assert.is_table(report, tostring(err))
+    assert.are.equal(0, report.exit_code)
+    local vm = assert(client:call("VirtualMachines_Get", { id = vm_id("vm-zrs") }))
+    local got, was = disks_of(vm), disks_of(before)
+    for i, d in ipairs(got) do
+      assert.are_not.equal(was[i].id, d.id)
+      assert.are.equal(was[i].sku.name, d.sku.name, d.name)
+    end
+    assert.are.equal("StandardSSD_ZRS", got[2].sku.name)
+    assert.is_nil(got[2].zones)
+    assert.are.same({ "2" }, got[1].zones)
+    assert.are.same({ "2" }, got[3].zones)
   end)
 
   describe("--plan", function()

@@ -570,4 +570,17 @@ describe("restore rules: disk SKUs", function()
     local v2 = make_disk(t, "r-v2", restore_body(data_drp, { sku = { name = "PremiumV2_LRS" }, zones = { "1" } }))
     assert.are.equal("PremiumV2_LRS", v2.sku.name)
   end)
+
+  it("leave a zone-redundant disk a zonal VM creates in no zone, and let the VM take it", function()
+    local s = fleet()
+    s.vms[#s.vms + 1] = { resource_group = "rg-prod", name = "vm-zrs", location = "westeurope", os_type = "Linux",
+      subnet = "vnet-prod/default", size = "Standard_D2s_v3", zones = { "2" }, os_disk = { size_gb = 1, sku = "Premium_LRS" },
+      data_disks = { { lun = 0, size_gb = 1, sku = "StandardSSD_ZRS" } } }
+    local t2 = H.app{ seed = s }
+    local vm = ok(t2.call("GET", VMS .. "vm-zrs"))
+    local zrs = ok(t2.call("GET", vm.properties.storageProfile.dataDisks[1].managedDisk.id))
+    assert.are.equal("StandardSSD_ZRS", zrs.sku.name)
+    assert.is_nil(zrs.zones)
+    assert.are.same({ "2" }, ok(t2.call("GET", vm.properties.storageProfile.osDisk.managedDisk.id)).zones)
+  end)
 end)

@@ -347,7 +347,8 @@ local function realise(em, req, body, plan, existing)
       local bytes = c.source and content.from(c.source) or image_content(c.size_gb, c.image)
       disk = disks.create(em, { sub = sub, rg = rg, name = c.name, location = loc, sku = c.sku,
         content = bytes, os_type = c.os_type, create_option = "FromImage",
-        source_id = c.image and c.image.id, hyper_v = c.hyper_v, zones = json.copy(body.zones),
+        source_id = c.image and c.image.id, hyper_v = c.hyper_v,
+        zones = not vm_rules.ZRS_SKUS[c.sku] and json.copy(body.zones) or nil,
         encryption = c.encryption, security_type = c.security_type,
         supported_capabilities = { architecture = "x64", diskControllerTypes = "SCSI, NVMe", acceleratedNetwork = true } })
       disk.x.ephemeral = c.ephemeral or nil
@@ -377,7 +378,9 @@ local function realise(em, req, body, plan, existing)
       local c = p.create
       disk = disks.create(em, { sub = sub, rg = rg, name = c.name, location = loc, sku = c.sku,
         size_gb = c.size_gb, content = c.content, create_option = c.create_option, source_id = c.source_id,
-        zones = json.copy(body.zones), encryption = c.encryption, supported_capabilities = c.supported_capabilities })
+        -- a zone-redundant disk is in no one zone, whatever the VM's
+        zones = not vm_rules.ZRS_SKUS[c.sku] and json.copy(body.zones) or nil,
+        encryption = c.encryption, supported_capabilities = c.supported_capabilities })
     end
     disks.attach(em, disk, vid)
     keep[ids.key(disk.id)] = true
