@@ -248,6 +248,24 @@ describe("restore preflight", function()
       assert.are.same({ "<run>-os", "<run>-lun0", "<run>-lun1" }, names)
     end)
 
+    it("is what `azrp restore --plan` prints (bin/azrp on Lua 5.4), sending no write", function()
+      reset(em)
+      local home = os.tmpname()
+      os.remove(home)
+      assert(os.execute("mkdir -p " .. home))
+      local p = io.popen(string.format("env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID -u AZURE_CLIENT_SECRET HOME=%s " ..
+        "AZRP_EMULATOR=%s lua5.4 bin/azrp restore --vm %s --in-place --restore-point-id %s --plan -o tsv 2>&1; echo \"rc $?\"",
+        home, em.dir .. "/ready.json", C.VM_ID, rp_id("vm-app-01")))
+      local out = p:read("*a")
+      p:close()
+      assert.matches("rc 0%s*$", out)
+      assert.matches("restore_disks\tdisk\t<run>%-os\t%+ Premium_LRS 1 GiB, TrustedLaunch", out)
+      assert.matches("swap\tvm\tvm%-app%-01\t%- osDisk vm%-app%-01%-osdisk", out)
+      assert.matches("swap\tvm\tvm%-app%-01\t%+ lun 1 <run>%-lun1", out)
+      assert.are.same({}, writes(em))
+      os.execute("rm -rf " .. home)
+    end)
+
     it("shows a new VM's disks in its zone and set, its NIC and the VM, sending no write", function()
       reset(em)
       local rows = assert(restore.plan(client, { vm_id = vm_id("vm-z1"), subnet_id = SUBNET, vm_name = "vm-z1-plan",
