@@ -45,6 +45,15 @@ local function write(em, req)
   if math.type(body.offset) ~= "integer" or body.offset < 0 then
     return reply.error(400, "InvalidParameter", "admin: offset must be a non-negative integer.", "offset")
   end
+  if body.clear == true then
+    -- What a guest's TRIM does: the pages are released (Put Page clear).
+    if math.type(body.length) ~= "integer" or body.length < 0 then
+      return reply.error(400, "InvalidParameter", "admin: clear needs length, a non-negative integer.", "length")
+    end
+    local ok, cerr = c:clear(body.offset, body.length)
+    if not ok then return reply.error(400, "InvalidParameter", "admin: " .. tostring(cerr), "offset") end
+    return reply.json(200, { cleared = body.length, version = c.version })
+  end
   local data
   if type(body.data) == "string" then
     data = b64decode(body.data)
