@@ -7,7 +7,8 @@
 -- key is the first 16 bytes of SHA-256("azrp-fill\n" .. seed) and whose
 -- counter block for bytes [16k, 16k + 16) is k (128-bit big-endian): the
 -- same bytes at the same place whatever the layout of the extents.  AES
--- through OpenSSL makes about 7 GB/s of it on one core.
+-- through OpenSSL makes about 7 GB/s of it on one core (a fill of 1 GiB
+-- takes about 1.2 s, most of it storing the blocks).
 local cipher = require "openssl.cipher"
 local digest = require "openssl.digest"
 local content = require "azrp.emulator.content"
@@ -61,10 +62,10 @@ function M.plan(body, size)
     fields[f[1]] = v
   end
   local seed = body.seed
-  if type(seed) ~= "string" and math.type(seed) ~= "integer" and not (type(seed) == "number" and math.tointeger(seed)) then
+  if type(seed) == "number" then seed = math.tointeger(seed) end
+  if type(seed) ~= "string" and math.type(seed) ~= "integer" then
     return nil, "seed must be an integer or a string", "seed"
   end
-  if type(seed) == "number" then seed = math.tointeger(seed) end
   local n, length = fields.extents, fields.length
   local start = fields.start or 0
   if n < 1 or n > M.MAX_EXTENTS then return nil, "extents must be from 1 to " .. M.MAX_EXTENTS, "extents" end
