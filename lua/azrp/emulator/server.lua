@@ -53,7 +53,10 @@ local function write_response(stream, req, res, fault)
     stream:write_headers(h, false)
     local n = #parts
     if n == 0 then return stream:write_chunk("", true) end
-    for i = 1, n do stream:write_chunk(parts[i], i == n) end
+    for i = 1, n do
+      -- A client gone mid-body: stop writing to it.
+      if not stream:write_chunk(parts[i], i == n) then return end
+    end
     return
   end
   local body = res.body or ""
