@@ -178,6 +178,10 @@ describe("the azrp command", function()
 
         coll = decoded(ok(azrp{ "collection", "show", "-g", "rg-prod", "--collection-name", name }))
         assert.are.equal(seen.id, coll.id)
+        assert.is_nil(coll.properties.restorePoints)
+        coll = decoded(ok(azrp{ "collection", "show", "-g", "rg-prod", "--collection-name", name, "--restore-points" }))
+        assert.are.equal(seen.id, coll.id)
+        assert.is_table(coll.properties.restorePoints)   -- --restore-points: $expand=restorePoints
 
         local found = false
         for _, c in ipairs(decoded(ok(azrp{ "collection", "list", "-g", "rg-prod" }))) do
