@@ -65,6 +65,7 @@ build = {
     ["azrp.cli.runs"] = "lua/azrp/cli/runs.lua",
     ["azrp.cli.progress"] = "lua/azrp/cli/progress.lua",
     ["azrp.cli.run_common"] = "lua/azrp/cli/run_common.lua",
+    ["azrp.cli.verbs"] = "lua/azrp/cli/verbs.lua",
     ["azrp.report"] = "lua/azrp/report/init.lua",
     ["azrp.report.json"] = "lua/azrp/report/json.lua",
     ["azrp.report.markdown"] = "lua/azrp/report/markdown.lua",
