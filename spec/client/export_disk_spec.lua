@@ -161,7 +161,7 @@ describe("export_disk", function()
     local out, state = tmpname() .. ".img", tmpname()
     -- Killed at the 12th progress event: events come at least every 5 %
     -- of the data, so it falls between 55 % and 60 % at the latest,
-    -- after the first journalled batch (64 spans, or 0.5 s).
+    -- after the first journalled batch (16 spans, or 0.25 s).
     local cfg = json.encode({ source_id = drp, output = out, parallel = 2, chunk_mib = 1 })
     local p = io.popen(string.format("env -u LD_PRELOAD lua5.4 spec/support/workflow_child.lua %s %s %s 12 KILL %s export_disk '%s' progress 2>&1; echo \"rc $?\"",
       em.url, em.ca_file, state, tostring(SCALE), cfg))

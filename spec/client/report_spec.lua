@@ -392,6 +392,15 @@ describe("azrp.report", function()
     assert.is_true((rsvg(p.svg, base .. "/bare.png")))
   end)
 
+  it("labels the axis of a run of a few seconds in whole seconds (on LuaJIT too)", function()
+    local short = { workflow = "export_disk", run_id = "export-short", state = "succeeded", ok = true,
+      started_at = T, ended_at = T + 12, seconds = 12,
+      steps = { { name = "download", started = T, ended = T + 12, seconds = 12, ok = true, state = "done" } } }
+    local svg = require("azrp.report.svg").render(short)
+    assert.matches(">2 s</text>", svg, 1, true)
+    assert.matches(">12 s</text>", svg, 1, true)
+  end)
+
   it("returns nil, err when the directory cannot be made", function()
     local file = base .. "/a-file"
     sh("mkdir -p '" .. base .. "' && : > '" .. file .. "'")

@@ -406,7 +406,7 @@ function steps.download(ctx)
     on_done = function(c, n)
       batch[#batch + 1] = c[1]
       read_bytes = read_bytes + n
-      if #batch >= 64 or azrp.now() - last_flush > 0.5 then
+      if #batch >= 16 or azrp.now() - last_flush > 0.25 then
         local fok, ferr = flush()
         if not fok then werr = werr or ferr end
       end
