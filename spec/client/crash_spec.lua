@@ -13,23 +13,23 @@ local tmp = require "support.tmp"
 local q = require("support.shell").q
 
 local LUA = "lua5.4"
+local children = require "support.child"
 
 -- The command that runs a drill of vm (default vm-app-01, its unsupported
--- disks excluded) in spec/support/workflow_child.lua, killed with sig at
--- its nth progress event (0: never).
+-- disks excluded) in a child, killed with sig at its nth progress event
+-- (0: never).
 local function child_cmd(em, state_dir, n, sig, scale, vm)
   local config = { vm_id = vm and C.VM_ID:gsub("vm%-app%-01$", vm) or C.VM_ID, dr_location = "northeurope",
     dr_resource_group = "rg-dr", unsupported_disks = "exclude" }
-  return string.format("env -u LD_PRELOAD %s spec/support/workflow_child.lua %s %s %s %d %s %s dr_drill %s",
-    LUA, q(em.url), q(em.ca_file), q(state_dir), n, sig, tostring(scale), q(json.encode(config)))
+  return children.cmd{ lua = LUA, em = em, state = state_dir, n = n, sig = sig, scale = scale,
+    workflow = "dr_drill", config = config }
 end
 
 -- Runs the child; -> run id, exit code, output.
 local function child(em, state_dir, n, sig)
-  local p = io.popen(child_cmd(em, state_dir, n, sig or "KILL", 0.002) .. " 2>&1; echo \"rc $?\"")
-  local out = p:read("*a")
-  p:close()
-  return out:match("run (%S+)"), tonumber(out:match("rc (%d+)%s*$")), out
+  local config = { vm_id = C.VM_ID, dr_location = "northeurope", dr_resource_group = "rg-dr", unsupported_disks = "exclude" }
+  return children.run{ lua = LUA, em = em, state = state_dir, n = n, sig = sig or "KILL", scale = 0.002,
+    workflow = "dr_drill", config = config }
 end
 
 local function source_rps(client)

@@ -2,6 +2,7 @@
 -- emulator: only the allocated ranges are read, the image's SHA-256 is the
 -- disk restore point's, the image is sparse, and the SAS is revoked.
 local C = require "support.client"
+local child = require "support.child"
 local json = require "cjson.safe"
 local export = require "azrp.workflows.export_disk"
 local pages = require "azrp.workflows.export.pages"
@@ -162,14 +163,10 @@ describe("export_disk", function()
     -- Killed at the 12th progress event: events come at least every 5 %
     -- of the data, so it falls between 55 % and 60 % at the latest,
     -- after the first journalled batch (16 spans, or 0.25 s).
-    local cfg = json.encode({ source_id = drp, output = out, parallel = 2, chunk_mib = 1 })
-    local p = io.popen(string.format("env -u LD_PRELOAD lua5.4 spec/support/workflow_child.lua %s %s %s 12 KILL %s export_disk '%s' progress 2>&1; echo \"rc $?\"",
-      em.url, em.ca_file, state, tostring(SCALE), cfg))
-    local text = p:read("*a")
-    p:close()
-    local run_id = text:match("run (%S+)")
+    local run_id, rc, text = child.run{ em = em, state = state, n = 12, sig = "KILL", scale = SCALE, event = "progress",
+      workflow = "export_disk", config = { source_id = drp, output = out, parallel = 2, chunk_mib = 1 } }
     assert.is_string(run_id, text)
-    assert.are_not.equal("0", text:match("rc (%d+)%s*$"), text)
+    assert.are_not.equal(0, rc, text)
     -- What the killed run journalled as done.
     -- The spans of this disk, by first byte, as the export cuts them.
     local extents = {}
@@ -294,14 +291,10 @@ describe("export_disk", function()
 
   it("revokes the SAS when interrupted (SIGTERM mid-download) and exits 4, keeping the part file for a resume", function()
     local out, state = tmpname() .. ".img", tmpname()
-    local cfg = json.encode({ source_id = drp_id, output = out, parallel = 1, chunk_mib = 1 })
-    local p = io.popen(string.format("env -u LD_PRELOAD lua5.4 spec/support/workflow_child.lua %s %s %s 3 TERM %s export_disk '%s' progress 2>&1; echo \"rc $?\"",
-      em.url, em.ca_file, state, tostring(SCALE), cfg))
-    local text = p:read("*a")
-    p:close()
-    local run_id = text:match("run (%S+)")
+    local run_id, rc, text = child.run{ em = em, state = state, n = 3, sig = "TERM", scale = SCALE, event = "progress",
+      workflow = "export_disk", config = { source_id = drp_id, output = out, parallel = 1, chunk_mib = 1 } }
     assert.is_string(run_id, text)
-    assert.are.equal("4", text:match("rc (%d+)%s*$"), text)
+    assert.are.equal(4, rc, text)
     -- The journal: the grant was made, then deleted (revoked).
     local granted, revoked = false, false
     for line in io.lines(state .. "/runs/" .. run_id .. "/journal.jsonl") do

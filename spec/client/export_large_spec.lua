@@ -5,6 +5,7 @@
 -- span its journal holds (the emulator counts every byte it serves) and
 -- ends with the same hash; the SAS is revoked.
 local C = require "support.client"
+local child = require "support.child"
 local json = require "cjson.safe"
 local seed_file = require "support.seed"
 local small_seed = require "support.small_seed"
@@ -93,14 +94,10 @@ describe("export of an 8 GiB disk restore point holding 1 GiB", function()
     assert.are.equal(want, C.disk_sha256(em, drp))
     -- Progress comes at every 5 % of the data: the 10th event is about
     -- half-way.
-    local cfg = json.encode({ source_id = drp, output = out })
-    local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/workflow_child.lua %s %s %s 10 KILL %s export_disk '%s' progress 2>&1; echo \"rc $?\"",
-      jit and "luajit" or ("lua" .. _VERSION:match("%d%.%d")), em.url, em.ca_file, state, tostring(SCALE), cfg))
-    local text = p:read("*a")
-    p:close()
-    local run_id = text:match("run (%S+)")
+    local run_id, rc, text = child.run{ em = em, state = state, n = 10, sig = "KILL", scale = SCALE, event = "progress",
+      workflow = "export_disk", config = { source_id = drp, output = out } }
     assert.is_string(run_id, text)
-    assert.are_not.equal("0", text:match("rc (%d+)%s*$"), text)
+    assert.are_not.equal(0, rc, text)
     local killed = blobs(em, drp)
     local size_of = {}
     for _, e in ipairs(extents) do

@@ -75,12 +75,6 @@ local KNOWN = { source_id = "string", output = "string", format = "string", chun
   parallel = "number", sas_seconds = "number", overwrite = "boolean", base_image = "string",
   base_source_id = "string", base_sha256 = "string" }
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close(); return true end
-  return false
-end
-
 local function file_size(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -143,7 +137,7 @@ function M.check(config)
   if c.sas_seconds ~= math.floor(c.sas_seconds) or c.sas_seconds < 60 then
     return nil, config_error("sas_seconds", "must be a whole number of seconds, at least 60")
   end
-  if exists(c.output) and not c.overwrite then
+  if file_size(c.output) and not c.overwrite then
     return nil, config_error("output", "%s exists (set overwrite = true to replace it)", c.output)
   end
   local ok, berr = check_base(c)
