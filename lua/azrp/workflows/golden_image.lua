@@ -245,6 +245,7 @@ function steps.restore_point(ctx)
   ctx:set("restore_point", { id = rp.id, name = rp.name, time_created = rp.properties.timeCreated,
     consistency_mode = rp.properties.consistencyMode, disks = disks })
   ctx:set("report.restore_point", rp.id)
+  ctx:set("report.consistency_mode", rp.properties.consistencyMode)
   return true
 end
 
