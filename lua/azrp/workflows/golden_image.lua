@@ -338,9 +338,19 @@ end
 -- The run
 
 --- finish(ctx, outcome): a run that did not succeed keeps nothing it made
--- but the collection (shared with other runs).
+-- but the collection (shared with other runs).  Once the image is made
+-- (its step done), a failure or kill after it (removing the intermediate
+-- disks) undoes nothing: the image is the run's result.
+local function made(ctx)
+  for _, name in ipairs({ "publish", "image" }) do
+    local s = ctx.steps[name]
+    if s and s.state == "done" then return true end
+  end
+  return false
+end
+
 function M.finish(ctx, outcome)
-  if outcome == "succeeded" then return end
+  if outcome == "succeeded" or made(ctx) then return end
   for _, r in ipairs(ctx.order) do
     if r.keep and r.kind ~= "collection" then ctx:record{ type = "keep", key = r.key, keep = false } end
   end
