@@ -91,7 +91,7 @@ describe("a golden image run killed with SIGKILL", function()
   end)
   teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
 
-  for k = 1, 60 do
+  for k = 1, 90 do
     local how = (k % 2 == 1) and "resume" or "cleanup"
     it(("at event %d, then %s"):format(k, how), function()
       if k > events then return end
@@ -146,6 +146,6 @@ describe("a golden image run killed with SIGKILL", function()
     end)
   end
   it("was killed at most of its moments", function()
-    assert.is_true(killed >= (full and 20 or 3), killed .. " kills of " .. events .. " events")
+    assert.is_true(killed >= (full and 40 or 5), killed .. " kills of " .. events .. " events")
   end)
 end)
