@@ -372,6 +372,43 @@ describe("golden_image", function()
     end)
   end)
 
+  describe("azrp golden-image", function()
+    local function q(x) return "'" .. tostring(x):gsub("'", "'\\''") .. "'" end
+    -- azrp(args...) -> exit code, stdout, stderr (bin/azrp on this Lua's interpreter)
+    local function azrp(...)
+      local dir = state_dir()
+      assert(os.execute("mkdir -p " .. dir))
+      local words = {}
+      for i, a in ipairs({ ... }) do words[i] = q(a) end
+      local interp = jit and "luajit" or ("lua" .. _VERSION:match("%d%.%d"))
+      local p = io.popen(string.format("env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID HOME=%s AZRP_EMULATOR=%s %s bin/azrp %s >%s/out 2>%s/err; echo $?",
+        q(dir), q(em.dir .. "/ready.json"), interp, table.concat(words, " "), dir, dir))
+      local code = tonumber(p:read("*a"))
+      p:close()
+      local function slurp(f) local h = io.open(f); local t = h and h:read("*a") or ""; if h then h:close() end; return t end
+      return code, slurp(dir .. "/out"), slurp(dir .. "/err")
+    end
+    it("plans, refuses a bad config naming the field (exit 2), and publishes", function()
+      local code, out, err = azrp("golden-image", "--vm", C.VM_ID, "--gallery-image", GALLERY .. "/images/app",
+        "--target-regions", "northeurope", "--plan", "-o", "json")
+      assert.are.equal(0, code, err)
+      local plan = assert(json.decode(out), out)
+      assert.are.equal("image_version", plan[#plan].kind)
+      code, _, err = azrp("golden-image", "--vm", C.VM_ID, "--gallery-image", GALLERY .. "/images/app", "--version", "2")
+      assert.are.equal(2, code)
+      assert.matches("version", err, 1, true)
+      code, _, err = azrp("golden-image", "--vm", C.VM_ID, "--gallery-image", GALLERY .. "/images/std")
+      assert.are.equal(2, code)
+      assert.matches("TrustedLaunch", err, 1, true)
+      code, out, err = azrp("golden-image", "--vm", C.VM_ID, "--gallery-image", GALLERY .. "/images/app",
+        "--version", "3.0.0", "-o", "json")
+      assert.are.equal(0, code, err)
+      local report = assert(json.decode(out), out)
+      assert.are.equal(GALLERY .. "/images/app/versions/3.0.0", report.details.image)
+      assert.are.equal("Succeeded", versions(client, "app")["3.0.0"])
+    end)
+  end)
+
   it("cleans up everything it made when replication fails mid-way", function()
     assert.are.equal(200, (C.admin(em, "POST", "/_emulator/faults", { spec = "failed@GalleryImageVersions_CreateOrUpdate=1x1" })))
     local before = versions(client, "app")
