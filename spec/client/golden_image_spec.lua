@@ -67,15 +67,21 @@ end
 -- SHA-256 of each of the VM's disks (their content at the restore
 -- point's moment: nothing wrote since) and then writes to them, so that
 -- the live disks no longer hold it.
+local hooks = 0
 local function moment_hook(em, client, vm_id, seen)
   local disks = disks_of(client, vm_id)
+  hooks = hooks + 1
+  local mark = hooks
   return function(e)
     if e.type == "resource" and e.kind == "restore_point" and e.state == "created" and not seen.at_rp then
       seen.at_rp = {}
       for k, id in pairs(disks) do seen.at_rp[k] = sha(em, id) end
-      for k, id in pairs(disks) do write(em, id, 8192, "written after the restore point " .. tostring(k)) end
+      for k, id in pairs(disks) do write(em, id, 8192, "written after restore point " .. mark .. " " .. tostring(k)) end
       seen.after = {}
-      for k, id in pairs(disks) do seen.after[k] = sha(em, id) end
+      for k, id in pairs(disks) do
+        seen.after[k] = sha(em, id)
+        assert(seen.after[k] ~= seen.at_rp[k], "the write after the restore point changed nothing")
+      end
     end
     seen.events = (seen.events or 0) + 1
   end
@@ -307,6 +313,21 @@ describe("golden_image", function()
     assert.are_not.equal(seen.at_rp[0], sha(em, live[0]))
     -- Only the image is left of the run (its disks and restore point are gone).
     assert.are.same({ "image golden-std" }, of_run(client, report.run_id))
+  end)
+
+  it("puts the data disks in a gallery version when asked, at their LUNs", function()
+    local seen = {}
+    local report, err = golden.run(client, { vm_id = VM_STD, gallery_image_id = GALLERY .. "/images/std", data_disks = true },
+      { state_dir = state_dir(), time_scale = SCALE, progress = moment_hook(em, client, VM_STD, seen) })
+    assert.is_table(report, tostring(err))
+    assert.are.equal(0, report.exit_code, json.encode(report.error))
+    local v = assert(client:call("GalleryImageVersions_Get", { id = report.details.image }))
+    assert.are.equal(1, #v.properties.storageProfile.dataDiskImages)
+    assert.are.equal(0, v.properties.storageProfile.dataDiskImages[1].lun)
+    local made = vm_from(client, "vm-from-std-gallery", "westeurope", "rg-prod", report.details.image, SUBNET_WE)
+    assert.are.equal(seen.at_rp.os, sha(em, made.os))
+    assert.are.equal(seen.at_rp[0], sha(em, made[0]))
+    assert.are_not.equal(seen.at_rp[0], sha(em, disks_of(client, VM_STD)[0]))
   end)
 
   describe("preflight", function()
