@@ -8,17 +8,11 @@ local C = require "support.client"
 local json = require "cjson"
 local workflow = require "azrp.workflow"
 local golden_seed = require "support.golden_seed"
+local tmp = require "support.tmp"
 
 local LUA = "lua5.4"
 local SCALE = 0.002
 local DEF = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/Microsoft.Compute/galleries/crash/images/app"
-
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
 
 local function child(em, state_dir, n, config)
   local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/workflow_child.lua %s %s %s %d KILL %s golden_image '%s' 2>&1; echo \"rc $?\"",
@@ -72,7 +66,7 @@ describe("a golden image run killed with SIGKILL", function()
   setup(function()
     em = C.start("--time-scale " .. SCALE .. " --seed " .. golden_seed.file())
     client = C.client(em)
-    state_dir = tmpdir()
+    state_dir = tmp.dir()
     assert(client:call("Galleries_CreateOrUpdate", { resource_group_name = "rg-prod", gallery_name = "crash",
       body = { location = "westeurope" } }))
     assert(client:call("GalleryImages_CreateOrUpdate", { resource_group_name = "rg-prod", gallery_name = "crash",
@@ -89,7 +83,7 @@ describe("a golden image run killed with SIGKILL", function()
     assert.are.equal(0, workflow.cleanup(client, run_id, { state_dir = state_dir, all = true }).exit_code)
     assert.are.same({}, versions(client))
   end)
-  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+  teardown(function() client:close(); em.stop(); tmp.remove(state_dir) end)
 
   for k = 1, 90 do
     local how = (k % 2 == 1) and "resume" or "cleanup"

@@ -9,6 +9,9 @@ local json = require "cjson.safe"
 local golden = require "azrp.workflows.golden_image"
 local compat = require "azrp.workflows.golden.compat"
 local golden_seed = require "support.golden_seed"
+local tmp = require "support.tmp"
+local shell = require "support.shell"
+local files = require "support.files"
 
 local SCALE = 0.002
 local SUB = "/subscriptions/" .. C.SUB
@@ -19,11 +22,7 @@ local VM_STD = CP .. "/virtualMachines/vm-std-01"
 local VM_GEN1 = CP .. "/virtualMachines/vm-gen1-01"
 local TL = { { name = "SecurityType", value = "TrustedLaunchSupported" } }
 
-local function state_dir()
-  local d = os.tmpname()
-  os.remove(d)
-  return d
-end
+local state_dir = tmp.name
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local function base64(s)
@@ -43,11 +42,7 @@ local function base64(s)
   return table.concat(out)
 end
 
-local function sha(em, id)
-  local status, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
-  assert.are.equal(200, status, json.encode(body))
-  return body.sha256
-end
+local sha = C.disk_sha256
 
 local function write(em, id, offset, text)
   local status, body = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(id) .. "/write",
@@ -394,11 +389,10 @@ describe("golden_image", function()
   end)
 
   describe("azrp golden-image", function()
-    local function q(x) return "'" .. tostring(x):gsub("'", "'\\''") .. "'" end
+    local q = shell.q
     -- azrp(args...) -> exit code, stdout, stderr (bin/azrp on this Lua's interpreter)
     local function azrp(...)
-      local dir = state_dir()
-      assert(os.execute("mkdir -p " .. dir))
+      local dir = tmp.dir()
       local words = {}
       for i, a in ipairs({ ... }) do words[i] = q(a) end
       local interp = jit and "luajit" or ("lua" .. _VERSION:match("%d%.%d"))
@@ -406,8 +400,9 @@ describe("golden_image", function()
         q(dir), q(em.dir .. "/ready.json"), interp, table.concat(words, " "), dir, dir))
       local code = tonumber(p:read("*a"))
       p:close()
-      local function slurp(f) local h = io.open(f); local t = h and h:read("*a") or ""; if h then h:close() end; return t end
-      return code, slurp(dir .. "/out"), slurp(dir .. "/err")
+      local out, err = files.read(dir .. "/out"), files.read(dir .. "/err")
+      tmp.remove(dir)
+      return code, out or "", err or ""
     end
     it("plans, refuses a bad config naming the field (exit 2), and publishes", function()
       local code, out, err = azrp("golden-image", "--vm", C.VM_ID, "--gallery-image", GALLERY .. "/images/app",

@@ -3,16 +3,15 @@
 -- standard Gen2 VM with a data disk (a managed image's source) and a
 -- standard Gen1 VM (a cross-generation source).  Written once per
 -- process as a JSON seed file; needs no emulator module.
+local seed_file = require "support.seed"
+local small = require "support.small_seed"
+
 local S = {}
 
 local path
 function S.file()
   if path then return path end
-  local json = require "cjson"
-  local small = require "support.small_seed"
-  local f = assert(io.open(small.file()))
-  local seed = json.decode(f:read("*a"))
-  f:close()
+  local seed = small.shrink(seed_file.demo())
   local function vm(name, hyper_v)
     return { resource_group = "rg-prod", name = name, location = "westeurope", size = "Standard_D2s_v5",
       os_type = "Linux", subnet = "vnet-prod/default", hyper_v = hyper_v,
@@ -21,12 +20,7 @@ function S.file()
   end
   seed.vms[#seed.vms + 1] = vm("vm-std-01", "V2")
   seed.vms[#seed.vms + 1] = vm("vm-gen1-01", "V1")
-  local base = os.tmpname()
-  os.remove(base)
-  path = base .. "-golden.json"
-  f = assert(io.open(path, "w"))
-  f:write(json.encode(seed))
-  f:close()
+  path = seed_file.write(seed)
   return path
 end
 
