@@ -39,6 +39,7 @@ M.commands = {
   drill = { module = "azrp.cli.drill", summary = "run a DR drill of a VM (resumable, with a report)" },
   export = { module = "azrp.cli.export", summary = "read a disk restore point out to a local image (resumable)" },
   restore = { module = "azrp.cli.restore", summary = "restore a VM from a restore point, as a new VM or in place" },
+  ["golden-image"] = { module = "azrp.cli.golden_image", summary = "make a golden image (managed image or gallery version) of a VM" },
   resume = { module = "azrp.cli.resume", summary = "continue an interrupted run from its journal" },
   cleanup = { module = "azrp.cli.cleanup", summary = "delete what a run created" },
   runs = { module = "azrp.cli.runs", summary = "list runs and their state" },
