@@ -23,7 +23,10 @@ LIBFLAG       ?= -shared
 BUILD         ?= build
 
 # Debian packages the project needs, by what needs them.
-PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+# luajit2/libluajit2-5.1-dev: OpenResty's branch of LuaJIT (it provides
+# /usr/bin/luajit and /usr/include/luajit-2.1); Debian's nginx Lua module
+# needs it (lua-resty-core) and conflicts with the plain luajit packages.
+PKGS_CORE     = lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev \
                 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev \
                 libcurl4-openssl-dev libssl-dev lua-cjson lua-filesystem luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
@@ -31,6 +34,9 @@ PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 # and lua-socket are packaged for every Lua).  librsvg2-bin's rsvg-convert
 # checks that a report's timeline.svg renders.
 PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli librsvg2-bin
+# The hosts suite (spec/hosts): real nginx with its Lua module, real
+# headless Neovim (0.7, LuaJIT, vim.loop).
+PKGS_TEST    += nginx libnginx-mod-http-lua neovim
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 
 SRCS = $(wildcard src/*.c)
