@@ -1,0 +1,141 @@
+-- Helpers of the host specs (real nginx, real Neovim, a cqueues server):
+-- a free loopback port, a minimal HTTP/1.1 client over cqueues sockets
+-- (keep-alive, chunked bodies), latency figures and the BENCHMARKS.md
+-- sections the specs write.
+local cqueues = require "cqueues"
+local socket = require "cqueues.socket"
+
+local H = {}
+
+H.now = cqueues.monotime
+
+function H.sh(cmd)
+  local p = io.popen(cmd)
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+function H.is_root() return H.sh("id -u"):match("^0") ~= nil end
+
+function H.tmpdir()
+  return (H.sh("mktemp -d"):gsub("%s+$", ""))
+end
+
+function H.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+function H.write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+-- A loopback port nothing listens on (asked of the kernel, then freed).
+function H.free_port()
+  local l = assert(socket.listen{ host = "127.0.0.1", port = 0 })
+  assert(l:listen())
+  local _, _, port = l:localname()
+  l:close()
+  return port
+end
+
+-- A keep-alive HTTP/1.1 connection.  conn:get(path) -> status, headers,
+-- body; with on_chunk(text), a chunked body is handed over chunk by chunk.
+function H.connect(port, timeout)
+  local deadline = H.now() + (timeout or 10)
+  local s, err
+  repeat
+    s, err = socket.connect{ host = "127.0.0.1", port = port }
+    if s then
+      local pok, ok, cerr = pcall(s.connect, s, 1)
+      if pok and ok then break end
+      cerr = pok and cerr or ok
+      s:close(); s, err = nil, cerr
+    end
+    cqueues.sleep(0.05)
+  until H.now() > deadline
+  if not s then return nil, err end
+  s:setmode("b", "b")
+  local conn = {}
+  local function line()
+    local l, lerr = s:read("*L")
+    if not l then error("connection lost: " .. tostring(lerr), 0) end
+    return (l:gsub("\r?\n$", ""))
+  end
+  function conn.get(path, on_chunk)
+    assert(s:write("GET " .. path .. " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+    assert(s:flush())
+    local status = tonumber(line():match("^HTTP/1%.%d (%d+)"))
+    local headers = {}
+    while true do
+      local l = line()
+      if l == "" then break end
+      local k, v = l:match("^([^:]+):%s*(.*)$")
+      headers[k:lower()] = v
+    end
+    local parts = {}
+    if headers["transfer-encoding"] == "chunked" then
+      while true do
+        local n = tonumber(line():match("^%x+"), 16)
+        if n == 0 then line(); break end
+        local data = assert(s:read(n))
+        line()
+        parts[#parts + 1] = data
+        if on_chunk then on_chunk(data) end
+      end
+    else
+      local n = tonumber(headers["content-length"] or 0)
+      if n > 0 then parts[1] = assert(s:read(n)) end
+    end
+    return status, headers, table.concat(parts)
+  end
+  function conn.close() s:close() end
+  return conn
+end
+
+-- figures(samples in seconds) -> { n, p50, p99, max } in milliseconds.
+function H.figures(samples)
+  local t = {}
+  for i, v in ipairs(samples) do t[i] = v * 1000 end
+  table.sort(t)
+  local function pct(p)
+    if #t == 0 then return 0 end
+    return t[math.max(1, math.ceil(#t * p))]
+  end
+  return { n = #t, p50 = pct(0.50), p99 = pct(0.99), max = t[#t] or 0 }
+end
+
+function H.fmt(f)
+  return string.format("p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d requests", f.p50, f.p99, f.max, f.n)
+end
+
+-- Replaces (or appends) the section between <!-- BEGIN key --> and
+-- <!-- END key --> of BENCHMARKS.md at the repository root.
+function H.record(key, text)
+  local path = "BENCHMARKS.md"
+  local doc = H.read(path) or "# Benchmarks\n\nFigures written by the specs and bench/ scripts " ..
+    "that measure them (each section names its source).\n"
+  local begin_m, end_m = "<!-- BEGIN " .. key .. " -->", "<!-- END " .. key .. " -->"
+  local block = begin_m .. "\n" .. text:gsub("%s+$", "") .. "\n" .. end_m
+  local a = doc:find(begin_m, 1, true)
+  local _, b = doc:find(end_m, 1, true)
+  if a and b then
+    doc = doc:sub(1, a - 1) .. block .. doc:sub(b + 1)
+  else
+    doc = doc:gsub("%s+$", "") .. "\n\n" .. block .. "\n"
+  end
+  H.write(path, doc)
+end
+
+function H.machine()
+  local cpus = H.sh("nproc"):gsub("%s+", "")
+  return string.format("%s CPUs, %s", cpus, os.date("!%Y-%m-%d"))
+end
+
+return H
