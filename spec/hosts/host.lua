@@ -99,6 +99,52 @@ function H.connect(port, timeout)
   return conn
 end
 
+-- load(port, path) -> stream, pings, idle, busy: pings the server on
+-- port 200 times at rest (idle latencies), then GETs path (a streamed
+-- body, read line by line) on a second connection while pinging every 2 ms
+-- until that body ends (busy latencies).  pings = { sent, ok, bad = {} }.
+function H.load(port, path)
+  local cq = cqueues.new()
+  local stream = { lines = {}, chunks = 0 }
+  local idle, busy = {}, {}
+  local pings = { sent = 0, ok = 0, bad = {} }
+  local done = false
+  local conn
+  local function ping(into)
+    local t0 = H.now()
+    local ok, st, headers, body = pcall(conn.get, "/ping")
+    local dt = H.now() - t0
+    pings.sent = pings.sent + 1
+    -- nginx ends a keep-alive connection after 1000 requests (keepalive_requests)
+    if ok and headers.connection == "close" then conn.close(); conn = assert(H.connect(port)) end
+    if ok and st == 200 and body == "pong\n" then
+      pings.ok = pings.ok + 1
+      into[#into + 1] = dt
+    else
+      pings.bad[#pings.bad + 1] = tostring(st) .. " " .. tostring(body)
+    end
+  end
+  cq:wrap(function()
+    conn = assert(H.connect(port))
+    for _ = 1, 200 do ping(idle); cqueues.sleep(0.002) end
+    cq:wrap(function()
+      local c2 = assert(H.connect(port))
+      local st, headers = c2.get(path, function(chunk)
+        stream.chunks = stream.chunks + 1
+        for l in chunk:gmatch("[^\n]+") do stream.lines[#stream.lines + 1] = l end
+      end)
+      stream.status, stream.headers = st, headers
+      c2.close()
+      done = true
+    end)
+    while not done do ping(busy); cqueues.sleep(0.002) end
+    conn.close()
+  end)
+  assert(cq:loop(120))
+  assert(cq:empty(), "still busy after 120 s")
+  return stream, pings, idle, busy
+end
+
 -- figures(samples in seconds) -> { n, p50, p99, max } in milliseconds.
 function H.figures(samples)
   local t = {}

@@ -4,7 +4,6 @@
 -- streams their progress (chunked) while a second connection keeps asking
 -- /ping of the same worker; every ping must be answered, and their
 -- latency is printed and written to BENCHMARKS.md (not asserted).
-local cqueues = require "cqueues"
 local H = require "hosts.host"
 local F = require "hosts.fleet"
 local C = require "support.client"
@@ -65,47 +64,7 @@ describe("nginx (libnginx-mod-http-lua) with azrp.loop.ngx", function()
     local names = {}
     for i = 1, N do names[i] = F.collection(PREFIX, i) end
     local path = "/restore-points?rg=" .. F.RG .. "&name=rp-nginx&collections=" .. table.concat(names, ",")
-    local cq = cqueues.new()
-    local stream = { lines = {}, chunks = 0 }
-    local idle, busy = {}, {}
-    local pings = { sent = 0, ok = 0, bad = {} }
-    local done = false
-    local conn
-    local function ping(into)
-      local t0 = H.now()
-      local ok, st, headers, body = pcall(conn.get, "/ping")
-      local dt = H.now() - t0
-      pings.sent = pings.sent + 1
-      -- nginx ends a keep-alive connection after 1000 requests (keepalive_requests)
-      if ok and headers.connection == "close" then conn.close(); conn = assert(H.connect(ng.port)) end
-      if ok and st == 200 and body == "pong\n" then
-        pings.ok = pings.ok + 1
-        into[#into + 1] = dt
-        if os.getenv("HOSTS_DEBUG") and dt > 0.005 then print(string.format("slow ping %.1f ms at +%.3f s", dt * 1000, t0 - (stream.t0 or t0))) end
-      else
-        pings.bad[#pings.bad + 1] = tostring(st) .. " " .. tostring(body)
-      end
-    end
-    cq:wrap(function()
-      conn = assert(H.connect(ng.port))
-      -- The same worker at rest first, for comparison.
-      for _ = 1, 200 do ping(idle); cqueues.sleep(0.002) end
-      cq:wrap(function()
-        local c2 = assert(H.connect(ng.port))
-        stream.t0 = H.now()
-        local st, headers = c2.get(path, function(chunk)
-          stream.chunks = stream.chunks + 1
-          for l in chunk:gmatch("[^\n]+") do stream.lines[#stream.lines + 1] = l end
-        end)
-        stream.status, stream.headers = st, headers
-        c2.close()
-        done = true
-      end)
-      while not done do ping(busy); cqueues.sleep(0.002) end
-      conn.close()
-    end)
-    assert(cq:loop(120))
-    assert.is_true(cq:empty(), "still busy after 120 s")
+    local stream, pings, idle, busy = H.load(ng.port, path)
 
     -- The stream: chunked, one line per restore point, as they ended.
     assert.are.equal(200, stream.status, ng.log())
