@@ -42,7 +42,7 @@ PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
-.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance \
+.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts \
         emulator bench rock clean
 
 all: build
@@ -98,7 +98,7 @@ emulator: deps
 	$(LUA) bin/azrp emulator
 
 test: deps-test build asan
-	sh spec/run.sh c sanitize clients emulator conformance
+	sh spec/run.sh c sanitize clients emulator conformance hosts
 
 test-client: deps-test build
 	sh spec/run.sh clients
@@ -108,6 +108,9 @@ test-emulator: deps-test
 
 test-conformance: deps-test
 	sh spec/run.sh conformance
+
+test-hosts: deps-test build
+	sh spec/run.sh hosts
 
 bench: deps-test build
 	lua5.4 bench/restore_points.lua
