@@ -43,7 +43,7 @@ SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
 .PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts \
-        emulator bench rock clean
+        emulator bench rock rock-jit clean
 
 all: build
 
@@ -120,6 +120,15 @@ bench: deps-test build
 # (lua-cjson, lua-http ...), which LuaRocks cannot see, hence deps-mode.
 rock: deps
 	luarocks --lua-version $(LUA_VERSION) make --local --deps-mode=none \
+	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
+
+# The same rock for the LuaJIT hosts (OpenResty, Neovim: LuaRocks' Lua 5.1,
+# whose C API LuaJIT speaks) in a tree of its own.  LuaRocks keeps one bin/
+# per tree for every Lua: a 5.1 install into ~/.luarocks would move the 5.4
+# `azrp` command aside (to bin/azrp~, LuaRocks 3.8) and take its place.
+JIT_TREE      ?= $(HOME)/.luarocks-jit
+rock-jit: deps
+	luarocks --lua-version 5.1 --tree $(JIT_TREE) make --deps-mode=none \
 	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
 
 clean:

@@ -1,20 +1,19 @@
 -- Run inside headless Neovim by spec/hosts/nvim_spec.lua:
---   nvim --headless -u NONE -c 'luafile spec/hosts/nvim_run.lua'
--- It loads examples/neovim/plugin/azrp.lua from 'runtimepath', runs
+--   nvim --headless -u NONE -c 'luafile examples/neovim/init.lua' \
+--     -c 'luafile spec/hosts/nvim_run.lua'
+-- After the README's init.lua (AZRP_HOME: the checkout) it loads
+-- examples/neovim/plugin/azrp.lua from 'runtimepath' (-u NONE loads no
+-- plugins by itself), runs
 -- :AzrpCreate in AZRP_NVIM_COLLECTIONS (comma-separated) at once and then
 -- :AzrpRestorePoints on the first, while a 10 ms vim.loop timer keeps
 -- firing, and writes what it saw as JSON to AZRP_NVIM_OUT before :qall!.
 local uv = vim.loop
-local repo = os.getenv("AZRP_REPO")
-package.path = repo .. "/lua/?.lua;" .. repo .. "/lua/?/init.lua;" .. package.path
-package.cpath = repo .. "/build/jit/?.so;" .. package.cpath
 local json = require "cjson"
 local out_path = os.getenv("AZRP_NVIM_OUT")
 local rg, name = os.getenv("AZRP_NVIM_RG"), os.getenv("AZRP_NVIM_NAME")
 local collections = {}
 for c in os.getenv("AZRP_NVIM_COLLECTIONS"):gmatch("[^,]+") do collections[#collections + 1] = c end
 
-vim.opt.runtimepath:prepend(repo .. "/examples/neovim")
 vim.cmd("runtime plugin/azrp.lua")
 local nv = require "azrp.nvim"
 

@@ -30,10 +30,10 @@ describe("Neovim (headless) with azrp.nvim over azrp.loop.luv", function()
     local cwd = H.sh("pwd"):gsub("%s+$", "")
     local env = string.format("AZURE_TENANT_ID=%s AZURE_CLIENT_ID=%s AZURE_CLIENT_SECRET=%s " ..
       "AZURE_AUTHORITY_HOST=%s AZURE_SUBSCRIPTION_ID=%s AZRP_ENDPOINT=%s AZRP_CA_FILE=%s " ..
-      "AZRP_REPO=%s AZRP_NVIM_OUT=%s AZRP_NVIM_RG=%s AZRP_NVIM_NAME=rp-nvim AZRP_NVIM_COLLECTIONS=%s",
+      "AZRP_HOME=%s AZRP_NVIM_OUT=%s AZRP_NVIM_RG=%s AZRP_NVIM_NAME=rp-nvim AZRP_NVIM_COLLECTIONS=%s",
       C.TENANT, C.CLIENT_ID, C.SECRET, em.url, C.SUB, em.url, em.ca_file, cwd, out, F.RG, table.concat(names, ","))
     local log = H.sh(string.format("env %s timeout 120 nvim --headless -u NONE -i NONE -n " ..
-      "-c 'luafile spec/hosts/nvim_run.lua' </dev/null 2>&1", env))
+      "-c 'luafile examples/neovim/init.lua' -c 'luafile spec/hosts/nvim_run.lua' </dev/null 2>&1", env))
     local text = H.read(out)
     os.remove(out)
     assert.is_truthy(text and text ~= "", "Neovim wrote no result: " .. log)
