@@ -7,6 +7,12 @@ local socket = require "cqueues.socket"
 
 local H = {}
 
+-- The emulator's service principal and subscription (its seed).
+H.SUB = "00000000-0000-4000-8000-000000000001"
+H.TENANT = "11111111-1111-4111-8111-111111111111"
+H.CLIENT_ID = "22222222-2222-4222-8222-222222222222"
+H.SECRET = "azrp-emulator-secret"
+
 H.now = cqueues.monotime
 
 function H.sh(cmd)
@@ -182,6 +188,45 @@ end
 function H.machine()
   local cpus = H.sh("nproc"):gsub("%s+", "")
   return string.format("%s CPUs, %s", cpus, os.date("!%Y-%m-%d"))
+end
+
+-- start_nginx(em, conf_path, app_dir) -> { port, pid, dir, log(), stop() }:
+-- real nginx on a free loopback port (the conf's only listen line changed)
+-- in a prefix directory laid out as examples/openresty/nginx.conf
+-- describes (conf/, lua/, lib/ = build/jit, app/ = app_dir, logs/), with
+-- the emulator's credential in the environment.
+function H.start_nginx(em, conf_path, app_dir)
+  local dir = H.tmpdir()
+  local port = H.free_port()
+  local conf = assert(H.read(conf_path))
+  local n
+  conf, n = conf:gsub("listen 127%.0%.0%.1:%d+;", "listen 127.0.0.1:" .. port .. ";")
+  assert(n == 1, "the example's listen line was not found")
+  local cwd = H.sh("pwd"):gsub("%s+$", "")
+  assert(os.execute(string.format("mkdir -p %s/conf %s/logs && ln -s %s/lua %s/lua && " ..
+    "ln -s %s/build/jit %s/lib && ln -s %s/%s %s/app",
+    dir, dir, cwd, dir, cwd, dir, cwd, app_dir, dir)))
+  H.write(dir .. "/conf/nginx.conf", conf)
+  -- As root the workers would run as nobody, who cannot read the
+  -- private temporary directories: keep them root for the test.
+  local globals = "daemon off;" .. (H.is_root() and " user root;" or "")
+  local env = string.format("AZURE_TENANT_ID=%s AZURE_CLIENT_ID=%s AZURE_CLIENT_SECRET=%s " ..
+    "AZURE_AUTHORITY_HOST=%s AZURE_SUBSCRIPTION_ID=%s AZRP_ENDPOINT=%s AZRP_CA_FILE=%s",
+    H.TENANT, H.CLIENT_ID, H.SECRET, em.url, H.SUB, em.url, em.ca_file)
+  local cmd = string.format("env %s nginx -p %s/ -c %s/conf/nginx.conf -e %s/logs/error.log -g '%s' " ..
+    "> %s/logs/stdout.log 2>&1 & echo $!", env, dir, dir, dir, globals, dir)
+  local pid = tonumber(H.sh(cmd):match("%d+"))
+  local ng = { dir = dir, port = port, pid = pid }
+  function ng.log() return H.read(dir .. "/logs/error.log") or "" end
+  function ng.stop()
+    os.execute("kill -QUIT " .. pid .. " 2>/dev/null")
+    for _ = 1, 100 do
+      if not H.sh("kill -0 " .. pid .. " 2>&1 && echo alive"):find("alive") then break end
+      os.execute("sleep 0.05")
+    end
+    os.execute("kill -9 " .. pid .. " 2>/dev/null; rm -rf " .. dir)
+  end
+  return ng
 end
 
 return H

@@ -11,48 +11,12 @@ local C = require "support.client"
 local N = 50
 local PREFIX = "ng"
 
--- The example's files laid out in an nginx prefix directory, as its
--- header describes: conf/, lua/, lib/, app/, logs/.
-local function start_nginx(em)
-  local dir = H.tmpdir()
-  local port = H.free_port()
-  local conf = assert(H.read("examples/openresty/nginx.conf"))
-  local n
-  conf, n = conf:gsub("listen 127%.0%.0%.1:%d+;", "listen 127.0.0.1:" .. port .. ";")
-  assert(n == 1, "the example's listen line was not found")
-  local cwd = H.sh("pwd"):gsub("%s+$", "")
-  assert(os.execute(string.format("mkdir -p %s/conf %s/logs && ln -s %s/lua %s/lua && " ..
-    "ln -s %s/build/jit %s/lib && ln -s %s/examples/openresty %s/app",
-    dir, dir, cwd, dir, cwd, dir, cwd, dir)))
-  H.write(dir .. "/conf/nginx.conf", conf)
-  -- As root the workers would run as nobody, who cannot read the
-  -- private temporary directories: keep them root for the test.
-  local globals = "daemon off;" .. (H.is_root() and " user root;" or "")
-  local env = string.format("AZURE_TENANT_ID=%s AZURE_CLIENT_ID=%s AZURE_CLIENT_SECRET=%s " ..
-    "AZURE_AUTHORITY_HOST=%s AZURE_SUBSCRIPTION_ID=%s AZRP_ENDPOINT=%s AZRP_CA_FILE=%s",
-    C.TENANT, C.CLIENT_ID, C.SECRET, em.url, C.SUB, em.url, em.ca_file)
-  local cmd = string.format("env %s nginx -p %s/ -c %s/conf/nginx.conf -e %s/logs/error.log -g '%s' " ..
-    "> %s/logs/stdout.log 2>&1 & echo $!", env, dir, dir, dir, globals, dir)
-  local pid = tonumber(H.sh(cmd):match("%d+"))
-  local ng = { dir = dir, port = port, pid = pid }
-  function ng.log() return H.read(dir .. "/logs/error.log") or "" end
-  function ng.stop()
-    os.execute("kill -QUIT " .. pid .. " 2>/dev/null")
-    for _ = 1, 100 do
-      if not H.sh("kill -0 " .. pid .. " 2>&1 && echo alive"):find("alive") then break end
-      os.execute("sleep 0.05")
-    end
-    os.execute("kill -9 " .. pid .. " 2>/dev/null; rm -rf " .. dir)
-  end
-  return ng
-end
-
 describe("nginx (libnginx-mod-http-lua) with azrp.loop.ngx", function()
   local seed, em, ng
   setup(function()
     seed = F.write(PREFIX, N)
     em = C.start("--time-scale 0.1 --seed " .. seed)
-    ng = start_nginx(em)
+    ng = H.start_nginx(em, "examples/openresty/nginx.conf", "examples/openresty")
   end)
   teardown(function()
     if ng then ng.stop() end
@@ -117,5 +81,65 @@ describe("nginx (libnginx-mod-http-lua) with azrp.loop.ngx", function()
       "",
       "Measured on " .. H.machine() .. ".",
     }, "\n"))
+  end)
+end)
+
+describe("azrp.loop.ngx's API in a real nginx worker (spec/hosts/ngx)", function()
+  local json = require "cjson"
+  local seed, em, ng, conn
+  setup(function()
+    seed = F.write("ngapi", 9)
+    em = C.start("--time-scale 0.05 --seed " .. seed)
+    ng = H.start_nginx(em, "spec/hosts/ngx/nginx.conf", "spec/hosts/ngx")
+  end)
+  teardown(function()
+    if ng then ng.stop() end
+    if em then em.stop() end
+    if seed then os.remove(seed) end
+  end)
+
+  local function check(name)
+    local out
+    local cq = require("cqueues").new()
+    cq:wrap(function()
+      conn = conn or assert(H.connect(ng.port))
+      local st, _, body = conn.get("/check/" .. name)
+      out = { status = st, body = body }
+    end)
+    assert(cq:loop(60))
+    assert.are.equal(200, out.status, ng.log())
+    local r = json.decode(out.body)
+    assert.is_nil(r.error, r.error)
+    return r
+  end
+
+  it("refuses to wait in init_worker; run() from there drives an operation nobody waits on", function()
+    local r = check("init")
+    assert.is_true(r.wait_raised)
+    assert.matches("cannot wait in nginx's init_worker phase", r.wait_error, 1, true)
+    assert.is_true(r.done)
+    assert.are.equal("rpc-ngapi-01", r.result.name)
+  end)
+
+  it("a timed-out wait leaves the operation running; the next wait gets its result", function()
+    local r = check("timeout")
+    assert.are.same({ err_kind = "timeout", err_code = "WaitTimeout", done = false }, r.first)
+    assert.are.same({ name = "rp-timeout", state = "Succeeded" }, r.second)
+  end)
+
+  it("wait_all() in order, call(), and an Azure error returned as nil, err", function()
+    local r = check("all")
+    assert.are.same({ name = "rp-all", state = "Succeeded" }, r.first)
+    assert.are.equal("rpc-ngapi-04", r.second.name)
+    assert.are.equal("rpc-ngapi-05", r.call.name)
+    assert.are.equal("ResourceNotFound", r.missing.err_code)
+  end)
+
+  it("light threads of one request wait on their own operations; a bad option raises", function()
+    local r = check("threads")
+    assert.are.equal(4, #r.results)
+    for _, x in ipairs(r.results) do assert.are.same({ name = "rp-threads", state = "Succeeded" }, x) end
+    assert.is_true(r.bad_option_raised)
+    assert.matches("expected a number of seconds or an options table", r.bad_option_error, 1, true)
   end)
 end)
