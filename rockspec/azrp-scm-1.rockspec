@@ -72,6 +72,7 @@ build = {
     ["azrp.loop.cqueues"] = "lua/azrp/loop/cqueues.lua",
     ["azrp.loop.luv"] = "lua/azrp/loop/luv.lua",
     ["azrp.loop.ngx"] = "lua/azrp/loop/ngx.lua",
+    ["azrp.loop.ngx_poll"] = "lua/azrp/loop/ngx_poll.lua",
     ["azrp.nvim"] = "lua/azrp/nvim.lua",
     ["azrp.credentials"] = "lua/azrp/credentials/init.lua",
     ["azrp.credentials.azure_cli"] = "lua/azrp/credentials/azure_cli.lua",

@@ -13,6 +13,7 @@ local M = {}
 local client, client_err
 
 function M.init_worker()
+  loop.thread_pool = os.getenv("AZRP_NGX_THREAD_POOL")   -- nil: look every 2 ms
   local credential, err = azrp.credentials.environment()
   if not credential then client_err = err; ngx.log(ngx.ERR, "azrp: ", err); return end
   local ok, c = pcall(azrp.client, {

@@ -151,6 +151,16 @@ function H.load(port, path)
   return stream, pings, idle, busy
 end
 
+-- cpu(pid) -> seconds of CPU (user + system) the process has used.
+function H.cpu(pid)
+  local stat = H.read("/proc/" .. pid .. "/stat")
+  if not stat then return nil end
+  local fields = {}
+  for f in stat:match("%) (.*)$"):gmatch("%S+") do fields[#fields + 1] = f end
+  -- after "pid (comm)": utime and stime are fields 12 and 13 (clock ticks)
+  return (tonumber(fields[12]) + tonumber(fields[13])) / 100
+end
+
 -- figures(samples in seconds) -> { n, p50, p99, max } in milliseconds.
 function H.figures(samples)
   local t = {}
@@ -195,7 +205,7 @@ end
 -- in a prefix directory laid out as examples/openresty/nginx.conf
 -- describes (conf/, lua/, lib/ = build/jit, app/ = app_dir, logs/), with
 -- the emulator's credential in the environment.
-function H.start_nginx(em, conf_path, app_dir)
+function H.start_nginx(em, conf_path, app_dir, extra_env)
   local dir = H.tmpdir()
   local port = H.free_port()
   local conf = assert(H.read(conf_path))
@@ -212,12 +222,14 @@ function H.start_nginx(em, conf_path, app_dir)
   local globals = "daemon off;" .. (H.is_root() and " user root;" or "")
   local env = string.format("AZURE_TENANT_ID=%s AZURE_CLIENT_ID=%s AZURE_CLIENT_SECRET=%s " ..
     "AZURE_AUTHORITY_HOST=%s AZURE_SUBSCRIPTION_ID=%s AZRP_ENDPOINT=%s AZRP_CA_FILE=%s",
-    H.TENANT, H.CLIENT_ID, H.SECRET, em.url, H.SUB, em.url, em.ca_file)
+    H.TENANT, H.CLIENT_ID, H.SECRET, em.url, H.SUB, em.url, em.ca_file) .. " " .. (extra_env or "")
   local cmd = string.format("env %s nginx -p %s/ -c %s/conf/nginx.conf -e %s/logs/error.log -g '%s' " ..
     "> %s/logs/stdout.log 2>&1 & echo $!", env, dir, dir, dir, globals, dir)
   local pid = tonumber(H.sh(cmd):match("%d+"))
   local ng = { dir = dir, port = port, pid = pid }
   function ng.log() return H.read(dir .. "/logs/error.log") or "" end
+  -- The worker's pid (nginx -g 'daemon off;' with one worker).
+  function ng.worker() return tonumber(H.sh("pgrep -P " .. pid):match("%d+")) end
   function ng.stop()
     os.execute("kill -QUIT " .. pid .. " 2>/dev/null")
     for _ = 1, 100 do

@@ -19,13 +19,17 @@
 -- other requests meanwhile.
 --
 -- nginx cannot watch a foreign descriptor from Lua, so the pump cannot be
--- woken by client:pollfd() itself.  It sleeps until client:timeout() (a
--- Retry-After, a poll interval, a retry) but looks at the descriptor every
--- `interval` seconds (default 2 ms) while sleeping, with one poll(2) of
--- zero wait through LuaJIT's FFI, and steps at once when a socket is
--- ready.  A look costs a few microseconds; a step only comes when there
--- is work.  A new wait() wakes the pump at once.  The pump ends when nobody
--- waits, unless run(client) keeps it going.
+-- woken by client:pollfd() itself.  By default it sleeps until
+-- client:timeout() (a Retry-After, a poll interval, a retry) but looks at
+-- the descriptor every `interval` seconds (2 ms) meanwhile, with one
+-- poll(2) of zero wait through LuaJIT's FFI (azrp.loop.ngx_poll), and
+-- steps at once when a socket is ready: a look costs a few microseconds,
+-- a step comes only when there is work.  With `thread_pool` set to the
+-- name of an nginx thread pool, a thread of that pool sleeps in poll(2) on
+-- the descriptor instead (ngx.run_worker_thread) and wakes the pump: no
+-- looks at all, a reply is picked up as it comes (BENCHMARKS.md compares
+-- the two).  A new wait() wakes the pump at once.  The pump ends when
+-- nobody waits, unless run(client) keeps it going.
 --
 -- Phases: wait(), call() and wait_all() need a yieldable light thread
 -- (rewrite, access, content, ngx.timer, ngx.thread); run() may be called
@@ -45,31 +49,29 @@ local M = {}
 -- in flight (the granularity of a reply's pickup).
 M.interval = 0.002
 
+--- The name of an nginx thread pool (`thread_pool NAME threads=N;` in the
+-- main context of nginx.conf) to watch descriptors from instead of looking
+-- every interval: one of its threads per busy client then sleeps in
+-- poll(2) on the client's descriptor (ngx.run_worker_thread) and wakes the
+-- pump when a socket is ready.  nil (the default): look every interval.
+M.thread_pool = nil
+
+--- The longest a pool thread sleeps in one poll(2), in milliseconds (then
+-- it looks whether the pump still runs).
+M.watch_ms = 1000
+
 -- driver -> pump; weak keys: a pump holds its driver only while running.
 local pumps = setmetatable({}, { __mode = "k" })
 
 local driver_of, timeout_error = wait.driver_of, wait.timeout_error
 
 -- readable(fd) -> true when a poll(2) of zero wait finds fd readable (or
--- when that cannot be known: then the pump steps at every interval).
+-- when that cannot be known, without LuaJIT's FFI: then the pump steps at
+-- every interval).
 local readable = function() return true end
 do
-  local ok, ffi = pcall(require, "ffi")
-  if ok then
-    local cdef_ok = pcall(ffi.cdef, [[
-      struct azrp_pollfd { int fd; short events; short revents; };
-      int poll(struct azrp_pollfd *fds, unsigned long nfds, int timeout);
-    ]])
-    if cdef_ok then
-      local pfd = ffi.new("struct azrp_pollfd[1]")
-      local POLLIN = 1
-      readable = function(fd)
-        pfd[0].fd, pfd[0].events, pfd[0].revents = fd, POLLIN, 0
-        local n = ffi.C.poll(pfd, 1, 0)
-        return n ~= 0   -- ready, or an error: let step() find out
-      end
-    end
-  end
+  local ok, poll = pcall(require, "azrp.loop.ngx_poll")
+  if ok then readable = function(fd) return poll.readable(fd, 0) end end
 end
 
 -- Wakes the waiters whose operation is done or moved (all of them after
@@ -85,11 +87,37 @@ local function notify(p)
   end
 end
 
+local function wake(p)
+  if p.wake:count() < 1 then p.wake:post(1) end
+end
+
 local function busy(p) return next(p.waiters) ~= nil or p.keep end
+
+-- A light thread of the pump's timer: a pool thread polls the descriptor;
+-- when it is ready the pump is woken, and the watcher waits until the pump
+-- has stepped before it polls again (the descriptor stays readable until then).
+local function watch(p, gen)
+  while p.running and p.gen == gen do
+    local ok, ready = ngx.run_worker_thread(p.pool, "azrp.loop.ngx_poll", "readable", p.fd, M.watch_ms)
+    if not ok then p.watch_err = ready; return end
+    if ready and p.running and p.gen == gen then
+      p.stepped_wanted = true
+      wake(p)
+      p.stepped:wait(60)
+    end
+  end
+end
 
 -- Sleeps until the client's next deadline, a ready socket or a wake-up.
 local function sleep(p, d)
   local t = d:timeout()
+  if p.pool and not p.watch_err then
+    -- The watcher wakes us when a socket is ready.
+    local s = t or 3600
+    if s < 0.001 then s = 0.001 end
+    if busy(p) then p.wake:wait(s) end
+    return
+  end
   local deadline = core.now() + (t or 3600)
   while busy(p) do
     local left = deadline - core.now()
@@ -107,8 +135,10 @@ local function pump_body(premature, p)
   if premature then
     p.err = "azrp.loop.ngx: the nginx worker is exiting"
   else
+    if p.pool then ngx.thread.spawn(watch, p, p.gen) end
     while busy(p) do
       local ok, err = pcall(d.step, d)
+      if p.stepped_wanted then p.stepped_wanted = false; p.stepped:post(1) end
       if not ok then p.err = err; break end
       notify(p)
       if not busy(p) then break end
@@ -116,6 +146,7 @@ local function pump_body(premature, p)
     end
   end
   p.running = false
+  if p.stepped_wanted then p.stepped_wanted = false; p.stepped:post(1) end
   notify(p)
   p.driver = nil
 end
@@ -124,6 +155,8 @@ local function start(p, d)
   if p.running then return end
   p.running, p.err, p.driver = true, nil, d
   p.fd = d:pollfd()
+  p.gen = (p.gen or 0) + 1
+  p.pool, p.watch_err = M.thread_pool, nil
   local ok, err = ngx.timer.at(0, pump_body, p)
   if not ok then
     p.running, p.driver = false, nil
@@ -134,14 +167,11 @@ end
 local function pump_for(d)
   local p = pumps[d]
   if not p then
-    p = { waiters = {}, keep = false, wake = assert(semaphore.new(0)), running = false }
+    p = { waiters = {}, keep = false, wake = assert(semaphore.new(0)), stepped = assert(semaphore.new(0)),
+      running = false }
     pumps[d] = p
   end
   return p
-end
-
-local function wake(p)
-  if p.wake:count() < 1 then p.wake:post(1) end
 end
 
 local function parse_opts(opts, fname)
