@@ -227,16 +227,22 @@ function H.start_nginx(em, conf_path, app_dir, extra_env)
     "> %s/logs/stdout.log 2>&1 & echo $!", env, dir, dir, dir, globals, dir)
   local pid = tonumber(H.sh(cmd):match("%d+"))
   local ng = { dir = dir, port = port, pid = pid }
-  function ng.log() return H.read(dir .. "/logs/error.log") or "" end
+  function ng.log() return H.read(dir .. "/logs/error.log") or ng.last_log or "" end
   -- The worker's pid (nginx -g 'daemon off;' with one worker).
   function ng.worker() return tonumber(H.sh("pgrep -P " .. pid):match("%d+")) end
+  -- stop() -> true when nginx ended on its own after a graceful stop
+  -- (SIGQUIT) within 10 s; it is killed otherwise.
   function ng.stop()
+    if ng.stopped ~= nil then return ng.stopped end
     os.execute("kill -QUIT " .. pid .. " 2>/dev/null")
-    for _ = 1, 100 do
-      if not H.sh("kill -0 " .. pid .. " 2>&1 && echo alive"):find("alive") then break end
+    ng.stopped = false
+    for _ = 1, 200 do
+      if not H.sh("kill -0 " .. pid .. " 2>&1 && echo alive"):find("alive") then ng.stopped = true; break end
       os.execute("sleep 0.05")
     end
+    ng.last_log = H.read(dir .. "/logs/error.log")
     os.execute("kill -9 " .. pid .. " 2>/dev/null; rm -rf " .. dir)
+    return ng.stopped
   end
   return ng
 end

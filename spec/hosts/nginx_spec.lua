@@ -163,4 +163,8 @@ describe("azrp.loop.ngx's API in a real nginx worker (spec/hosts/ngx)", function
     assert.is_true(r.bad_option_raised)
     assert.matches("expected a number of seconds or an options table", r.bad_option_error, 1, true)
   end)
+
+  it("a graceful stop (SIGQUIT) ends the worker although a run() was never stopped", function()
+    assert.is_true(ng.stop(), "nginx was still running 10 s after SIGQUIT: " .. ng.log():sub(-2000))
+  end)
 end)

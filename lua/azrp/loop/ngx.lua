@@ -91,7 +91,11 @@ local function wake(p)
   if p.wake:count() < 1 then p.wake:post(1) end
 end
 
-local function busy(p) return next(p.waiters) ~= nil or p.keep end
+-- A run() keeps the pump going, but not past a graceful stop of the
+-- worker (nginx -s quit, reload), which waits for running timers.
+local function busy(p)
+  return next(p.waiters) ~= nil or (p.keep and not ngx.worker.exiting())
+end
 
 -- A light thread of the pump's timer: a pool thread polls the descriptor;
 -- when it is ready the pump is woken, and the watcher waits until the pump
@@ -113,12 +117,12 @@ local function sleep(p, d)
   local t = d:timeout()
   if p.pool and not p.watch_err then
     -- The watcher wakes us when a socket is ready.
-    local s = t or 3600
+    local s = math.min(t or 1, 1)   -- at least once a second: is the worker exiting?
     if s < 0.001 then s = 0.001 end
     if busy(p) then p.wake:wait(s) end
     return
   end
-  local deadline = core.now() + (t or 3600)
+  local deadline = core.now() + math.min(t or 1, 1)   -- at least once a second: is the worker exiting?
   while busy(p) do
     local left = deadline - core.now()
     if left <= 0 then return end

@@ -33,6 +33,8 @@ function M.init_worker()
   -- run() may start from here: it drives op to its end with nobody waiting.
   from_init.op = op
   from_init.runner = loop.run(client)
+  -- and one run() nobody stops: a graceful stop of nginx must still end it.
+  loop.run(client)
 end
 
 local checks = {}
