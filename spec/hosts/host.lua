@@ -22,6 +22,13 @@ function H.sh(cmd)
   return out
 end
 
+-- needs(path_or_command, packages): fails with what to install when absent.
+function H.needs(what, packages)
+  local found = what:find("/", 1, true) and H.read(what) ~= nil or
+    H.sh("command -v " .. what .. " 2>/dev/null") ~= ""
+  assert(found, what .. " is missing: apt-get install " .. packages .. " (make deps-test installs them)")
+end
+
 function H.is_root() return H.sh("id -u"):match("^0") ~= nil end
 
 function H.tmpdir()

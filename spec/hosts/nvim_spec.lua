@@ -15,6 +15,7 @@ local PREFIX = "nv"
 describe("Neovim (headless) with azrp.nvim over azrp.loop.luv", function()
   local seed, em
   setup(function()
+    H.needs("nvim", "neovim")
     seed = F.write(PREFIX, N)
     em = C.start("--time-scale 0.1 --seed " .. seed)
   end)
