@@ -168,6 +168,13 @@ describe("azrp.loop.ngx's API in a real nginx worker (spec/hosts/ngx)", function
     assert.matches("expected a number of seconds or an options table", r.bad_option_error, 1, true)
   end)
 
+  it("a client closed under a waiter ends its wait with ClientClosed; other clients go on", function()
+    local r = check("closed")
+    assert.is_false(r.raised, r.message)
+    assert.are.same({ err_kind = "canceled", err_code = "ClientClosed" }, r.result)
+    assert.are.equal("rpc-ngapi-02", r.after.name)
+  end)
+
   it("a graceful stop (SIGQUIT) ends the worker although a run() was never stopped", function()
     assert.is_true(ng.stop(), "nginx was still running 10 s after SIGQUIT: " .. ng.log():sub(-2000))
   end)

@@ -78,6 +78,7 @@ end
 -- an error).  A waiter's semaphore holds at most one resource.
 local function notify(p)
   for w in pairs(p.waiters) do
+    if p.err ~= nil then w.err = p.err end   -- this waiter's pump failed (a later one may not)
     local post = p.err ~= nil or w.op:done()
     if not post and w.progress then
       local pct = w.op:progress()
@@ -211,7 +212,7 @@ function M.wait(op, opts)
   local err
   local ok, perr = pcall(function()
     while not op:done() do
-      if p.err then err = p.err; break end
+      if w.err then err = w.err; break end
       if progress then
         local pct, disks = op:progress()
         if pct and pct ~= w.last then w.last = pct; progress(pct, disks) end

@@ -92,6 +92,23 @@ function checks.threads()
   return { results = names, bad_option_raised = not ok, bad_option_error = tostring(err) }
 end
 
+-- A client closed under a waiter: close() fails its operations
+-- (canceled, ClientClosed) and the wait returns that; the worker and
+-- other clients go on.
+function checks.closed()
+  local c2 = azrp.client{ subscription_id = os.getenv("AZURE_SUBSCRIPTION_ID"), endpoint = os.getenv("AZRP_ENDPOINT"),
+    ca_file = os.getenv("AZRP_CA_FILE"), credential = assert(azrp.credentials.environment()) }
+  local op = assert(c2:restore_point_collections_get{ resource_group_name = RG,
+    restore_point_collection_name = coll(1) })
+  local t = ngx.thread.spawn(function() return pcall(loop.wait, op, 30) end)
+  c2:close()
+  local _, waited, v, werr = ngx.thread.wait(t)
+  local after = summary(loop.call(client, "RestorePointCollections_Get", { resource_group_name = RG,
+    restore_point_collection_name = coll(2) }))
+  if waited then return { raised = false, result = summary(v, werr), message = tostring(werr), after = after } end
+  return { raised = true, message = tostring(v), after = after }
+end
+
 function M.run(name)
   local fn = checks[name]
   if not fn then ngx.status = 404; ngx.say("{}"); return end
