@@ -31,6 +31,32 @@ describe("nginx (libnginx-mod-http-lua) with azrp.loop.ngx", function()
     if seed then os.remove(seed) end
   end)
 
+  it("refuses bad input with a 400 naming the field, before any request is sent", function()
+    local ng = H.start_nginx(em, "examples/openresty/nginx.conf", "examples/openresty")
+    finally(function() ng.stop() end)
+    local before = C.counters(em).total
+    local out = {}
+    local cq = require("cqueues").new()
+    cq:wrap(function()
+      local conn = assert(H.connect(ng.port))
+      for _, q in ipairs{ "name=rp&collections=rpc-ng-01", "rg=rg-prod&collections=rpc-ng-01",
+        "rg=rg-prod&name=rp", "rg=rg-prod&name=rp&collections=rpc-ng-01,bad%2Fname",
+        "rg=../x&name=rp&collections=rpc-ng-01" } do
+        local st, _, body = conn.get("/restore-points?" .. q)
+        out[#out + 1] = { st, body }
+      end
+      conn.close()
+    end)
+    assert(cq:loop(30))
+    local fields = { "rg", "name", "collections", "collections", "rg" }
+    for i, r in ipairs(out) do
+      assert.are.equal(400, r[1], r[2])
+      assert.are.equal(fields[i], r[2]:match("^(%w+):"), r[2])
+    end
+    -- the only request since: the first counters read itself
+    assert.are.equal(before + 1, C.counters(em).total)
+  end)
+
   for _, mode in ipairs(MODES) do
     it("creates 50 restore points from one request, streamed, while another location keeps answering (" ..
       mode.key .. ")", function()
