@@ -2,7 +2,7 @@
 -- (a 1 GiB OS disk), each with a restore point collection, so that N
 -- restore points can be created at once (Azure refuses two concurrent
 -- creations on one VM).
-local json = require "cjson"
+local S = require "support.seed"
 
 local F = {}
 
@@ -14,10 +14,7 @@ function F.collection(prefix, i) return string.format("rpc-%s-%02d", prefix, i) 
 
 -- write(prefix, n) -> path of a seed file for `azrp emulator --seed`.
 function F.write(prefix, n)
-  local p = io.popen([[lua5.4 -e 'package.path="./lua/?.lua;"..package.path; ]] ..
-    [[print(require("cjson").encode(require("azrp.emulator.seed").default()))']])
-  local seed = json.decode(p:read("*a"))
-  p:close()
+  local seed = S.demo()
   seed.resources = {}
   local rg = "/subscriptions/" .. F.SUB .. "/resourceGroups/" .. F.RG
   for i = 1, n do
@@ -29,13 +26,7 @@ function F.write(prefix, n)
       body = { location = "westeurope", properties = { source = {
         id = rg .. "/providers/Microsoft.Compute/virtualMachines/" .. F.vm(prefix, i) } } } }
   end
-  local base = os.tmpname()
-  os.remove(base)
-  local path = base .. ".json"
-  local f = assert(io.open(path, "w"))
-  f:write(json.encode(seed))
-  f:close()
-  return path
+  return S.write(seed)
 end
 
 return F
