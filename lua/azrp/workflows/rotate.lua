@@ -708,9 +708,12 @@ M.STEPS[#M.STEPS + 1] = "cleanup"
 -- anyway; a failed one goes at the end of a resume or by azrp cleanup).
 M.on_interrupt = "keep"
 
---- plan(client, config) -> rows | nil, err: per VM and region, what a run
--- would create and delete, and the rules that keep each survivor; reads only.
-function M.plan(client, config)
+--- plan(client, config [, opts]) -> rows | nil, err: per VM and region,
+-- what a run would create and delete, and the rules that keep each
+-- survivor; reads only.  opts.now: the new restore point's time (UTC
+-- epoch; default now, or just after the newest point when that is later).
+function M.plan(client, config, opts)
+  opts = opts or {}
   local cfg, err = M.check(config)
   if not cfg then return nil, err end
   -- A read-only stand-in for a run's ctx.
@@ -747,7 +750,7 @@ function M.plan(client, config)
           if t > newest then newest = t end
         end
       end
-      local now = retention.iso(math.max(math.floor(azrp.wall()), math.floor(newest) + 1))
+      local now = retention.iso(opts.now or math.max(math.floor(azrp.wall()), math.floor(newest) + 1))
       local new = {}
       for _, reg in ipairs(regions) do
         local c = reg.c
