@@ -389,7 +389,7 @@ function steps.restore_points(ctx)
     for i, vm in ipairs(todo) do
       local coll = row(ctx, vm, vm.location).collection
       local _, rg, cname = coll:match("^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/.-/restorePointCollections/([^/]+)$")
-      specs[i] = { key = "rp:" .. vm.id:lower(), kind = "restore_point", name = name, id = coll .. "/restorePoints/" .. name,
+      specs[i] = { key = "rp:" .. vm.id:lower(), kind = "restore_point", name = vm.name .. "/" .. name, id = coll .. "/restorePoints/" .. name,
         keep = true, op = "RestorePoints_Create", params = { subscription_id = vm.sub, resource_group_name = rg,
           restore_point_collection_name = cname, restore_point_name = name, body = { properties = {} } } }
     end
@@ -423,7 +423,7 @@ end
 
 -- Each VM's restore point copied to each target region, followed to 100 %
 -- replication; at most copy_concurrency copies in flight per region.
-function steps.copies(ctx)
+function steps.copy(ctx)
   local cfg = ctx.config
   local name = ctx:name()
   local per_region = {}
@@ -437,7 +437,7 @@ function steps.copies(ctx)
           local list = per_region[t.location] or {}
           per_region[t.location] = list
           list[#list + 1] = { vm = vm, region = t.location, spec = { key = "copy:" .. vm.id:lower() .. "|" .. t.location,
-            kind = "restore_point", name = name, id = r.collection .. "/restorePoints/" .. name, keep = true,
+            kind = "restore_point", name = vm.name .. "/" .. name .. " in " .. t.location, id = r.collection .. "/restorePoints/" .. name, keep = true,
             op = "RestorePoints_Create", params = { subscription_id = vm.sub, resource_group_name = t.resource_group,
               restore_point_collection_name = cname, restore_point_name = name,
               body = { properties = { sourceRestorePoint = { id = src.restore_point } } } } } }
@@ -697,7 +697,7 @@ function steps.summary(ctx)
 end
 
 M.steps = {}
-for _, name in ipairs({ "discover", "collections", "restore_points", "copies", "prune", "summary" }) do
+for _, name in ipairs({ "discover", "collections", "restore_points", "copy", "prune", "summary" }) do
   M.steps[#M.steps + 1] = { name = name, run = steps[name] }
 end
 M.STEPS = {}
