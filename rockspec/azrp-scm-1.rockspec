@@ -38,6 +38,7 @@ build = {
     ["azrp.workflows.restore_vm"] = "lua/azrp/workflows/restore_vm.lua",
     ["azrp.workflows.export_disk"] = "lua/azrp/workflows/export_disk.lua",
     ["azrp.workflows.rotate"] = "lua/azrp/workflows/rotate.lua",
+    ["azrp.workflows.rotate.decide"] = "lua/azrp/workflows/rotate/decide.lua",
     ["azrp.retention"] = "lua/azrp/retention.lua",
     ["azrp.workflows.export.pages"] = "lua/azrp/workflows/export/pages.lua",
     ["azrp.workflows.export.transfer"] = "lua/azrp/workflows/export/transfer.lua",
