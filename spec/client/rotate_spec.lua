@@ -363,3 +363,67 @@ describe("a year of daily rotations", function()
       days, os.time() - t0, jit and jit.version or _VERSION, #want, days))
   end)
 end)
+
+-- ---------------------------------------------------------------------
+-- The command
+
+describe("azrp rotate (bin/azrp)", function()
+  local em, client, dir
+  local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+  local function slurp(path)
+    local f = io.open(path, "rb")
+    if not f then return "" end
+    local s = f:read("*a")
+    f:close()
+    return s
+  end
+  local function azrp(...)
+    local words = {}
+    for i, a in ipairs({ ... }) do words[i] = q(a) end
+    local p = io.popen(string.format("env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID HOME=%s AZRP_EMULATOR=%s lua5.4 bin/azrp %s >%s/out 2>%s/err; echo $?",
+      q(dir), q(em.dir .. "/ready.json"), table.concat(words, " "), dir, dir))
+    local code = tonumber(p:read("*a"))
+    p:close()
+    return { code = code, out = slurp(dir .. "/out"), err = slurp(dir .. "/err") }
+  end
+  setup(function()
+    em = C.start("--time-scale " .. SCALE .. " --seed " .. small_seed.file())
+    client = C.client(em)
+    dir = tmpdir()
+    assert(os.execute("mkdir -p " .. dir))
+  end)
+  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. dir) end)
+
+  it("plans, runs with a table of rows, and refuses a policy that keeps nothing before any request", function()
+    local cfg = dir .. "/rotate.json"
+    local f = assert(io.open(cfg, "w"))
+    f:write(json.encode(config{ retention = { keep_last = 1, weekly = 2 } }))
+    f:close()
+    local r = azrp("rotate", cfg, "--plan", "-o", "tsv")
+    assert.are.equal(0, r.code, r.err)
+    for _, region in ipairs({ "westeurope", "northeurope", "francecentral" }) do
+      assert.matches("vm%-app%-01\t" .. region .. "\tcreate\tcollection\trpc%-vm%-app%-01%-rotate", r.out)
+      assert.matches("vm%-app%-01\t" .. region .. "\tcreate\trestore_point\t<run>\t", r.out)
+    end
+    assert.are.same({}, points(client, SRC))   -- the plan made nothing
+    r = azrp("rotate", cfg, "--state-dir", dir .. "/state", "-o", "tsv")
+    assert.are.equal(0, r.code, r.err)
+    assert.matches("azrp: run rotate%-", r.err)
+    local lines = 0
+    for line in r.out:gmatch("[^\n]+") do
+      if line:match("^vm%-app%-01\t") then
+        lines = lines + 1
+        assert.matches("\tok\trot%-", line)
+      end
+    end
+    assert.are.equal(3, lines, r.out)
+    -- keep_last 0 from the command line over the file: nothing is sent.
+    C.admin(em, "POST", "/_emulator/counters/reset")
+    r = azrp("rotate", cfg, "--keep-last", "0", "--weekly", "0", "--state-dir", dir .. "/state")
+    assert.are.equal(2, r.code, r.err)
+    assert.matches("retention.keep_last: the policy keeps nothing", r.err, 1, true)
+    local counters = C.counters(em)
+    assert.is_nil(counters.operations.RestorePoints_Create)
+    assert.is_nil(counters.operations.RestorePointCollections_Get)
+  end)
+end)
