@@ -74,7 +74,11 @@ describe("a fleet rotation of " .. N .. " VMs under ARM's throttling", function(
       { location = "francecentral", resource_group = "rg-dr" } }, retention = { keep_last = 1 } }
     local totals, naive = 0, 0
     local names = {}
-    for day = 1, 2 do
+    -- Two days (the second prunes) on Lua 5.4 and LuaJIT; one on the
+    -- older Luas, whose runs exercise the bindings (the pacing is ARM's
+    -- wall-clock rate: a day is ~40 s whatever the Lua).
+    local days = (_VERSION == "Lua 5.4" or jit) and 2 or 1
+    for day = 1, days do
       C.admin(em, "POST", "/_emulator/counters/reset")
       local report, err, partial = rotate.run(client, cfg, { state_dir = dir, time_scale = SCALE, trap = false })
       report = report or partial
@@ -108,7 +112,7 @@ describe("a fleet rotation of " .. N .. " VMs under ARM's throttling", function(
         else
           local c = assert(client:call("RestorePointCollections_Get", { id = by[cname].id, expand = "restorePoints" }))
           assert.are.equal(1, #c.properties.restorePoints, cname)
-          assert.are.equal(names[2], c.properties.restorePoints[1].name)
+          assert.are.equal(names[days], c.properties.restorePoints[1].name)
         end
       end
     end

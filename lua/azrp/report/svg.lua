@@ -126,7 +126,8 @@ local function tick_step(span)
 end
 
 local function tick_label(v, step)
-  local d = math.max(0, -math.floor(math.log(step) / math.log(10) + 1e-9))
+  -- + 0: on LuaJIT math.max(0, -0) is -0, which would make "%.-0f".
+  local d = math.max(0, -math.floor(math.log(step) / math.log(10) + 1e-9)) + 0
   return string.format("%." .. d .. "f s", v)
 end
 
