@@ -185,6 +185,20 @@ describe("azrp rotate, one VM and two regions", function()
       assert.are.equal("no rule keeps it", by[region .. " delete"][1].why)
     end
     for region, id in pairs(REGIONS) do assert.are.same(before[region], points(client, id)) end
+    -- A fleet by resource group and tag: the VMs whose tag matches, by value or by name alone.
+    local function vms_of(extra)
+      local cfg = config(extra)
+      cfg.vm_ids = nil
+      local seen = {}
+      for _, r in ipairs(assert(rotate.plan(client, cfg))) do seen[r.vm] = true end
+      return names(seen)
+    end
+    assert.are.same({ "vm-app-01" }, vms_of{ resource_group = "rg-prod", tag = "tier=web" })
+    assert.are.same({ "vm-app-01", "vm-sql-01" }, vms_of{ resource_group = "rg-prod", tag = "app" })
+    assert.are.same({ "vm-app-01", "vm-sql-01" }, vms_of{ tag = "app=shop" })
+    local nobody, nerr = rotate.plan(client, (function() local c = config{ tag = "app=none" }; c.vm_ids = nil; return c end)())
+    assert.is_nil(nobody)
+    assert.are.equal("tag", nerr.target)
     -- A policy that keeps nothing is refused before any request, naming the field.
     local none, err = rotate.plan(client, config{ retention = { keep_last = 0 } })
     assert.is_nil(none)
