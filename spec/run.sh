@@ -26,11 +26,16 @@ count() {
     [ "$f" -eq 0 ] || rc=1
   fi
 }
+# Each suite's wall time goes in the summary printed last, so that a slow
+# suite shows which it is.
+times=""
 run() {
   name=$1; shift
   echo "== $name: $*"
   out=$(mktemp)
+  t0=$(date +%s)
   "$@" 2>&1 | tee "$out"
+  times="$times $name=$(( $(date +%s) - t0 ))s"
   count "$name" "$out"
   rm -f "$out"
 }
@@ -38,7 +43,7 @@ run() {
 bg() {
   name=$1; shift
   echo "== $name (in parallel): $*"
-  ( "$@" > "$BG/$name.out" 2>&1 ) &
+  ( t0=$(date +%s); "$@" > "$BG/$name.out" 2>&1; echo $(( $(date +%s) - t0 )) > "$BG/$name.seconds" ) &
   bg_names="$bg_names $name"
 }
 collect() {
@@ -46,6 +51,7 @@ collect() {
   for name in $bg_names; do
     echo "== $name"
     cat "$BG/$name.out"
+    times="$times $name=$(cat "$BG/$name.seconds" 2>/dev/null)s"
     count "$name" "$BG/$name.out"
   done
   bg_names=""
@@ -74,5 +80,6 @@ for v in $timing; do
   run "$v-timing" busted --run="$v" --tags=timing -o spec/support/summary.lua
 done
 echo
+echo "suite times:$times"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc

@@ -22,6 +22,16 @@
 -- "vhd", default "raw"), chunk_mib (default 4), parallel (default 8),
 -- sas_seconds (the grant's duration, default 3600), overwrite (default
 -- false: an existing output is refused).
+--
+-- Incremental: base_image (an earlier export of the same disk, in the
+-- same format) and base_source_id (the disk restore point or snapshot it
+-- was read from), and optionally base_sha256 (its digest, from that
+-- export's report: checked before anything is asked of Azure).  Only the
+-- ranges changed since the base (Get Page Ranges with
+-- x-ms-previous-snapshot-url: the base's SAS) are read, into a sparse
+-- copy of the base image; the ranges the diff says were cleared become
+-- holes.  A service that does not give such a diff for the source is
+-- said to, and nothing is written.
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
 local pages = require "azrp.workflows.export.pages"
@@ -62,12 +72,50 @@ end
 -- Config
 
 local KNOWN = { source_id = "string", output = "string", format = "string", chunk_mib = "number",
-  parallel = "number", sas_seconds = "number", overwrite = "boolean" }
+  parallel = "number", sas_seconds = "number", overwrite = "boolean", base_image = "string",
+  base_source_id = "string", base_sha256 = "string" }
 
 local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close(); return true end
   return false
+end
+
+local function file_size(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = f:seek("end")
+  f:close()
+  return n
+end
+
+-- The incremental fields: all of base_image and base_source_id or none;
+-- the base a source of the same kind as the source, and not the source.
+local function check_base(c)
+  if not c.base_image and not c.base_source_id then
+    if c.base_sha256 then return nil, config_error("base_sha256", "is given without base_image") end
+    return true
+  end
+  if not c.base_image then return nil, config_error("base_image", "is required with base_source_id (the earlier image)") end
+  if not c.base_source_id then
+    return nil, config_error("base_source_id", "is required with base_image (what the earlier image was read from)")
+  end
+  local src, base = source_of(c.source_id), source_of(c.base_source_id)
+  if not base or base.kind == "sas_disk" then
+    return nil, config_error("base_source_id", "%q is not the id of a disk restore point or a snapshot", c.base_source_id)
+  end
+  if src.kind ~= base.kind then
+    return nil, config_error("base_source_id", "%s is not of the same kind as source_id %s", c.base_source_id, c.source_id)
+  end
+  if c.base_source_id:lower() == c.source_id:lower() then
+    return nil, config_error("base_source_id", "is source_id itself: nothing would change")
+  end
+  if c.base_sha256 and not c.base_sha256:match("^" .. string.rep("%x", 64) .. "$") then
+    return nil, config_error("base_sha256", "must be 64 hexadecimal digits")
+  end
+  if not file_size(c.base_image) then return nil, config_error("base_image", "%s cannot be read", c.base_image) end
+  if c.base_image == c.output then return nil, config_error("base_image", "is the output: the copy is patched, not the base") end
+  return true
 end
 
 --- check(config) -> config | nil, err: every field, before any request.
@@ -98,6 +146,8 @@ function M.check(config)
   if exists(c.output) and not c.overwrite then
     return nil, config_error("output", "%s exists (set overwrite = true to replace it)", c.output)
   end
+  local ok, berr = check_base(c)
+  if not ok then return nil, berr end
   return c
 end
 
@@ -116,6 +166,49 @@ local function part(ctx) return ctx.config.output .. ".azrp-part" end
 -- Steps
 
 local steps = {}
+
+-- The disk a restore point's or a snapshot's bytes came from.
+local function origin(p)
+  return p.sourceResourceId or (p.creationData and p.creationData.sourceResourceId)
+end
+
+-- The base: the same disk, taken earlier, and the image the size of
+-- this export's (a disk resized since cannot be patched); its digest
+-- when the config gives one.
+local function check_base_source(ctx, src, p)
+  local cfg = ctx.config
+  local body, err = ctx.client:call(src.prefix == "DiskRestorePoint" and "DiskRestorePoint_Get" or (src.prefix .. "_Get"),
+    { id = cfg.base_source_id })
+  if not body then
+    if err.status == 404 then return nil, config_error("base_source_id", "no %s", cfg.base_source_id) end
+    return nil, err
+  end
+  local bp = body.properties or {}
+  local a, b = origin(p), origin(bp)
+  if a and b and a:lower() ~= b:lower() then
+    return nil, config_error("base_source_id", "was taken of disk %s, source_id of disk %s: a diff needs the same disk", b, a)
+  end
+  if bp.timeCreated and p.timeCreated and bp.timeCreated > p.timeCreated then
+    return nil, config_error("base_source_id", "was taken at %s, after source_id (%s): the base must be the earlier one",
+      bp.timeCreated, p.timeCreated)
+  end
+  local size = ctx.data.source.size_bytes
+  local want = size and size + (cfg.format == "vhd" and vhd.SIZE or 0)
+  local have = file_size(cfg.base_image)
+  if want and have ~= want then
+    return nil, config_error("base_image", "%s has %d bytes; a %s image of this disk has %d", cfg.base_image, have,
+      cfg.format, want)
+  end
+  if cfg.base_sha256 then
+    local f = io.open(cfg.base_image, "rb")
+    local hex = f and azrp.host.image_sha256(f, have)
+    if f then f:close() end
+    if hex ~= cfg.base_sha256:lower() then
+      return nil, config_error("base_sha256", "%s's SHA-256 is %s, not %s", cfg.base_image, tostring(hex), cfg.base_sha256)
+    end
+  end
+  return true
+end
 
 function steps.preflight(ctx)
   local src = source_of(ctx.config.source_id)
@@ -139,26 +232,27 @@ function steps.preflight(ctx)
   end
   ctx:set("source", { id = body.id or ctx.config.source_id, size_bytes = p.diskSizeBytes or
     (p.diskSizeGB and p.diskSizeGB * 1024 * MiB) })
+  if ctx.config.base_image then return check_base_source(ctx, src, p) end
   return true
 end
 
 -- The SAS: granted (or extended: Azure hands back the same URL), never
 -- journalled; the journal says a grant exists, so that cleanup revokes it.
-local function grant(ctx)
-  local src = source_of(ctx.config.source_id)
-  local known = ctx.resources.sas
+local function grant(ctx, key, id)
+  key, id = key or "sas", id or ctx.config.source_id
+  local src = source_of(id)
+  local known = ctx.resources[key]
   if not known or known.state == "deleted" then
-    ctx:record{ type = "intent", key = "sas", kind = src.kind, id = ctx.config.source_id,
-      name = "read access (SAS)", step = ctx.current, keep = false }
+    ctx:record{ type = "intent", key = key, kind = src.kind, id = id,
+      name = key == "sas" and "read access (SAS)" or "read access to the base (SAS)", step = ctx.current, keep = false }
   end
-  local res, err = ctx.client:call(src.prefix .. "_GrantAccess", { id = ctx.config.source_id,
+  local res, err = ctx.client:call(src.prefix .. "_GrantAccess", { id = id,
     body = { access = "Read", durationInSeconds = ctx.config.sas_seconds } })
   if not res then return nil, err end
   if type(res) ~= "table" or type(res.accessSAS) ~= "string" then
-    return nil, export_error("NoAccessSAS", "the grant on %s answered without an accessSAS", ctx.config.source_id)
+    return nil, export_error("NoAccessSAS", "the grant on %s answered without an accessSAS", id)
   end
-  if ctx.resources.sas.state ~= "created" then ctx:record{ type = "created", key = "sas", id = ctx.config.source_id } end
-  ctx.sas = res.accessSAS
+  if ctx.resources[key].state ~= "created" then ctx:record{ type = "created", key = key, id = id } end
   return res.accessSAS
 end
 
@@ -184,32 +278,73 @@ local function shape(ctx, url)
   return { blob_bytes = total, disk_bytes = footer and total - 512 or total, footer = footer }
 end
 
--- Every page range, following NextMarker.
-local function page_ranges(ctx, url)
-  local all, marker = {}, nil
+-- Every page range, following NextMarker; with base_url, the ranges
+-- changed since that earlier point, and those cleared.
+local function page_ranges(ctx, url, base_url)
+  local all, cleared, marker = {}, {}, nil
+  local headers = base_url and { ["x-ms-previous-snapshot-url"] = base_url } or nil
   repeat
     local u = url .. "&comp=pagelist" .. (marker and ("&marker=" .. marker:gsub("[^%w%-%._~]", function(ch)
       return string.format("%%%02X", ch:byte()) end)) or "")
-    local res, err = transfer.get(ctx.client, u):wait()
+    local res, err = transfer.get(ctx.client, u, headers):wait()
+    if base_url and res and res.status >= 400 and res.status < 500 and res.status ~= 403 then
+      return nil, export_error("DiffNotSupported", "the service gives no changed ranges of %s since %s (HTTP %d %s); "
+        .. "export it without base_image", ctx.config.source_id, ctx.config.base_source_id, res.status,
+        tostring(res.headers and res.headers["x-ms-error-code"] or ""))
+    end
     if not res or res.status ~= 200 then return nil, blob_error("Get Page Ranges", res, err) end
-    local ranges, next_marker = pages.parse(res.body)
+    local ranges, next_marker, clear = pages.parse(res.body)
     if not ranges then return nil, export_error("BadPageList", "%s", next_marker) end
     for _, r in ipairs(ranges) do all[#all + 1] = r end
+    for _, r in ipairs(clear) do cleared[#cleared + 1] = r end
     marker = next_marker
   until not marker
-  return all
+  return all, cleared
+end
+
+-- An incremental export's starting point: the part file a sparse copy of
+-- the base image (journalled once on disk), then the ranges cleared since
+-- the base punched out (again on a resume: they meet no changed range).
+local function start_from_base(ctx, f, cleared, disk_bytes)
+  if not ctx.data.base_copied then
+    local base, err = io.open(ctx.config.base_image, "rb")
+    if not base then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
+    local size = base:seek("end")
+    local n, cerr = azrp.host.image_copy(base, f, size)
+    base:close()
+    if not n then return nil, azrp.error{ kind = "io", code = "CopyFailed", retryable = false, message = tostring(cerr) } end
+    local ok, ferr = azrp.host.fsync(f)
+    if not ok then return nil, azrp.error{ kind = "io", code = "FsyncFailed", message = tostring(ferr) } end
+    ctx:set("base_copied", true)
+  end
+  local bytes = 0
+  for _, r in ipairs(pages.merge(cleared)) do
+    local a, b = r[1], math.min(r[2], disk_bytes - 1)
+    if a <= b then
+      local ok, zerr = azrp.host.image_zero(f, a, b - a + 1)
+      if not ok then return nil, azrp.error{ kind = "io", code = "ZeroFailed", retryable = false, message = tostring(zerr) } end
+      bytes = bytes + b - a + 1
+    end
+  end
+  ctx:set("figure.cleared_bytes", bytes)
+  return true
 end
 
 function steps.download(ctx)
   local cfg = ctx.config
   local url, err = grant(ctx)
   if not url then return nil, err end
+  local base_url
+  if cfg.base_image then
+    base_url, err = grant(ctx, "base_sas", cfg.base_source_id)
+    if not base_url then return nil, err end
+  end
   local s
   s, err = shape(ctx, url)
   if not s then return nil, err end
-  local ranges
-  ranges, err = page_ranges(ctx, url)
-  if not ranges then return nil, err end
+  local ranges, cleared
+  ranges, cleared = page_ranges(ctx, url, base_url)
+  if not ranges then return nil, cleared end
   local chunk_size = cfg.chunk_mib * MiB
   local list = pages.chunks(ranges, s.disk_bytes, chunk_size)
   -- What the journal says is done is not read again.
@@ -231,7 +366,12 @@ function steps.download(ctx)
     if not f then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
   end
   local size = s.disk_bytes + (cfg.format == "vhd" and vhd.SIZE or 0)
-  local ok, terr = azrp.host.image_truncate(f, size)
+  local ok, terr
+  if base_url then
+    ok, terr = start_from_base(ctx, f, cleared, s.disk_bytes)
+    if not ok then f:close(); return nil, terr end
+  end
+  ok, terr = azrp.host.image_truncate(f, size)
   if not ok then f:close(); return nil, azrp.error{ kind = "io", code = "TruncateFailed", retryable = false, message = terr } end
   -- Journal the chunks done in batches, each after an fsync of the image:
   -- a chunk the journal names is on disk.
@@ -266,7 +406,7 @@ function steps.download(ctx)
     on_done = function(c, n)
       batch[#batch + 1] = c[1]
       read_bytes = read_bytes + n
-      if #batch >= 64 or azrp.now() - last_flush > 0.5 then
+      if #batch >= 16 or azrp.now() - last_flush > 0.25 then
         local fok, ferr = flush()
         if not fok then werr = werr or ferr end
       end
@@ -313,6 +453,10 @@ function steps.verify(ctx)
   ctx:set("report.disk_sha256", disk_hex)
   ctx:set("report.image", ctx.config.output)
   ctx:set("report.format", ctx.config.format)
+  if ctx.config.base_image then
+    ctx:set("report.base_image", ctx.config.base_image)
+    ctx:set("report.base_source_id", ctx.config.base_source_id)
+  end
   return true
 end
 
@@ -336,6 +480,12 @@ function M.plan(client, config)
   local ok
   ok, err = steps.preflight(ctx)
   if not ok then return nil, err end
+  if cfg.base_image then
+    return { { step = "download", kind = "sas", name = cfg.source_id, change = "read access granted, revoked at the end" },
+      { step = "download", kind = "sas", name = cfg.base_source_id, change = "read access granted, revoked at the end" },
+      { step = "download", kind = "image", name = cfg.output, change = string.format(
+        "+ %s image: a copy of %s with the ranges changed since %s", cfg.format, cfg.base_image, cfg.base_source_id) } }
+  end
   return { { step = "download", kind = "sas", name = cfg.source_id, change = "read access granted, revoked at the end" },
     { step = "download", kind = "image", name = cfg.output, change = string.format("+ %s image of %s bytes (allocated ranges only)",
       cfg.format, tostring(ctx.data.source.size_bytes)) } }
