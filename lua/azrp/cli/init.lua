@@ -38,6 +38,7 @@ M.commands = {
   ["disk-rp"] = { module = "azrp.cli.disk_rp", summary = "disk restore points: list, show, grant (SAS), revoke" },
   drill = { module = "azrp.cli.drill", summary = "run a DR drill of a VM (resumable, with a report)" },
   export = { module = "azrp.cli.export", summary = "read a disk restore point out to a local image (resumable)" },
+  rotate = { module = "azrp.cli.rotate", summary = "rotate restore points across regions with GFS retention (resumable)" },
   restore = { module = "azrp.cli.restore", summary = "restore a VM from a restore point, as a new VM or in place" },
   ["golden-image"] = { module = "azrp.cli.golden_image", summary = "make a golden image (managed image or gallery version) of a VM" },
   resume = { module = "azrp.cli.resume", summary = "continue an interrupted run from its journal" },
