@@ -45,6 +45,8 @@ build = {
     ["azrp.workflows.rotate.decide"] = "lua/azrp/workflows/rotate/decide.lua",
     ["azrp.retention"] = "lua/azrp/retention.lua",
     ["azrp.workflows.export.pages"] = "lua/azrp/workflows/export/pages.lua",
+    ["azrp.workflows.export.base"] = "lua/azrp/workflows/export/base.lua",
+    ["azrp.workflows.export.sources"] = "lua/azrp/workflows/export/sources.lua",
     ["azrp.workflows.export.transfer"] = "lua/azrp/workflows/export/transfer.lua",
     ["azrp.workflows.export.vhd"] = "lua/azrp/workflows/export/vhd.lua",
     -- The workflow runner: steps, journal, resources, cleanup.

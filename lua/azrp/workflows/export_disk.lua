@@ -34,7 +34,9 @@
 -- said to, and nothing is written.
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
+local base = require "azrp.workflows.export.base"
 local pages = require "azrp.workflows.export.pages"
+local sources = require "azrp.workflows.export.sources"
 local transfer = require "azrp.workflows.export.transfer"
 local vhd = require "azrp.workflows.export.vhd"
 
@@ -50,24 +52,6 @@ end
 
 local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
--- The source's kind from its id: the operations that read, grant and
--- revoke, and the journal kind of its grant.
-local SOURCES = {
-  { pattern = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft%.Compute/restorePointCollections/[^/]+/restorePoints/[^/]+/diskRestorePoints/([^/]+)$",
-    prefix = "DiskRestorePoint", kind = "sas_disk_restore_point" },
-  { pattern = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft%.Compute/disks/([^/]+)$",
-    prefix = "Disks", kind = "sas_disk" },
-  { pattern = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft%.Compute/snapshots/([^/]+)$",
-    prefix = "Snapshots", kind = "sas_snapshot" },
-}
-
-local function source_of(id)
-  for _, s in ipairs(SOURCES) do
-    local name = id:match(s.pattern)
-    if name then return s, name end
-  end
-end
-
 -- ---------------------------------------------------------------------
 -- Config
 
@@ -75,49 +59,12 @@ local KNOWN = { source_id = "string", output = "string", format = "string", chun
   parallel = "number", sas_seconds = "number", overwrite = "boolean", base_image = "string",
   base_source_id = "string", base_sha256 = "string" }
 
-local function file_size(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
--- The incremental fields: all of base_image and base_source_id or none;
--- the base a source of the same kind as the source, and not the source.
-local function check_base(c)
-  if not c.base_image and not c.base_source_id then
-    if c.base_sha256 then return nil, config_error("base_sha256", "is given without base_image") end
-    return true
-  end
-  if not c.base_image then return nil, config_error("base_image", "is required with base_source_id (the earlier image)") end
-  if not c.base_source_id then
-    return nil, config_error("base_source_id", "is required with base_image (what the earlier image was read from)")
-  end
-  local src, base = source_of(c.source_id), source_of(c.base_source_id)
-  if not base or base.kind == "sas_disk" then
-    return nil, config_error("base_source_id", "%q is not the id of a disk restore point or a snapshot", c.base_source_id)
-  end
-  if src.kind ~= base.kind then
-    return nil, config_error("base_source_id", "%s is not of the same kind as source_id %s", c.base_source_id, c.source_id)
-  end
-  if c.base_source_id:lower() == c.source_id:lower() then
-    return nil, config_error("base_source_id", "is source_id itself: nothing would change")
-  end
-  if c.base_sha256 and not c.base_sha256:match("^" .. string.rep("%x", 64) .. "$") then
-    return nil, config_error("base_sha256", "must be 64 hexadecimal digits")
-  end
-  if not file_size(c.base_image) then return nil, config_error("base_image", "%s cannot be read", c.base_image) end
-  if c.base_image == c.output then return nil, config_error("base_image", "is the output: the copy is patched, not the base") end
-  return true
-end
-
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
   local known, kerr = workflow.check_settings(config, KNOWN)
   if not known then return nil, kerr end
   if not config.source_id then return nil, config_error("source_id", "is required (a disk restore point, disk or snapshot id)") end
-  if not source_of(config.source_id) then
+  if not sources.of(config.source_id) then
     return nil, config_error("source_id", "%q is not the id of a disk restore point, a disk or a snapshot", config.source_id)
   end
   if not config.output or config.output == "" then return nil, config_error("output", "is required (the image's path)") end
@@ -137,16 +84,16 @@ function M.check(config)
   if c.sas_seconds ~= math.floor(c.sas_seconds) or c.sas_seconds < 60 then
     return nil, config_error("sas_seconds", "must be a whole number of seconds, at least 60")
   end
-  if file_size(c.output) and not c.overwrite then
+  if base.file_size(c.output) and not c.overwrite then
     return nil, config_error("output", "%s exists (set overwrite = true to replace it)", c.output)
   end
-  local ok, berr = check_base(c)
+  local ok, berr = base.check(c)
   if not ok then return nil, berr end
   return c
 end
 
 function M.base_name(config)
-  local _, name = source_of(config.source_id)
+  local _, name = sources.of(config.source_id)
   return name
 end
 
@@ -161,53 +108,9 @@ local function part(ctx) return ctx.config.output .. ".azrp-part" end
 
 local steps = {}
 
--- The disk a restore point's or a snapshot's bytes came from.
-local function origin(p)
-  return p.sourceResourceId or (p.creationData and p.creationData.sourceResourceId)
-end
-
--- The base: the same disk, taken earlier, and the image the size of
--- this export's (a disk resized since cannot be patched); its digest
--- when the config gives one.
-local function check_base_source(ctx, src, p)
-  local cfg = ctx.config
-  local body, err = ctx.client:call(src.prefix == "DiskRestorePoint" and "DiskRestorePoint_Get" or (src.prefix .. "_Get"),
-    { id = cfg.base_source_id })
-  if not body then
-    if err.status == 404 then return nil, config_error("base_source_id", "no %s", cfg.base_source_id) end
-    return nil, err
-  end
-  local bp = body.properties or {}
-  local a, b = origin(p), origin(bp)
-  if a and b and a:lower() ~= b:lower() then
-    return nil, config_error("base_source_id", "was taken of disk %s, source_id of disk %s: a diff needs the same disk", b, a)
-  end
-  if bp.timeCreated and p.timeCreated and bp.timeCreated > p.timeCreated then
-    return nil, config_error("base_source_id", "was taken at %s, after source_id (%s): the base must be the earlier one",
-      bp.timeCreated, p.timeCreated)
-  end
-  local size = ctx.data.source.size_bytes
-  local want = size and size + (cfg.format == "vhd" and vhd.SIZE or 0)
-  local have = file_size(cfg.base_image)
-  if want and have ~= want then
-    return nil, config_error("base_image", "%s has %d bytes; a %s image of this disk has %d", cfg.base_image, have,
-      cfg.format, want)
-  end
-  if cfg.base_sha256 then
-    local f = io.open(cfg.base_image, "rb")
-    local hex = f and azrp.host.image_sha256(f, have)
-    if f then f:close() end
-    if hex ~= cfg.base_sha256:lower() then
-      return nil, config_error("base_sha256", "%s's SHA-256 is %s, not %s", cfg.base_image, tostring(hex), cfg.base_sha256)
-    end
-  end
-  return true
-end
-
 function steps.preflight(ctx)
-  local src = source_of(ctx.config.source_id)
-  local body, err = ctx.client:call(src.prefix == "DiskRestorePoint" and "DiskRestorePoint_Get" or (src.prefix .. "_Get"),
-    { id = ctx.config.source_id })
+  local src = sources.of(ctx.config.source_id)
+  local body, err = ctx.client:call(src.get, { id = ctx.config.source_id })
   if not body then
     if err.status == 404 then return nil, config_error("source_id", "no %s", ctx.config.source_id) end
     return nil, err
@@ -226,7 +129,7 @@ function steps.preflight(ctx)
   end
   ctx:set("source", { id = body.id or ctx.config.source_id, size_bytes = p.diskSizeBytes or
     (p.diskSizeGB and p.diskSizeGB * 1024 * MiB) })
-  if ctx.config.base_image then return check_base_source(ctx, src, p) end
+  if ctx.config.base_image then return base.check_source(ctx, src, p) end
   return true
 end
 
@@ -234,7 +137,7 @@ end
 -- journalled; the journal says a grant exists, so that cleanup revokes it.
 local function grant(ctx, key, id)
   key, id = key or "sas", id or ctx.config.source_id
-  local src = source_of(id)
+  local src = sources.of(id)
   local known = ctx.resources[key]
   if not known or known.state == "deleted" then
     ctx:record{ type = "intent", key = key, kind = src.kind, id = id,
@@ -296,34 +199,6 @@ local function page_ranges(ctx, url, base_url)
   return all, cleared
 end
 
--- An incremental export's starting point: the part file a sparse copy of
--- the base image (journalled once on disk), then the ranges cleared since
--- the base punched out (again on a resume: they meet no changed range).
-local function start_from_base(ctx, f, cleared, disk_bytes)
-  if not ctx.data.base_copied then
-    local base, err = io.open(ctx.config.base_image, "rb")
-    if not base then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
-    local size = base:seek("end")
-    local n, cerr = azrp.host.image_copy(base, f, size)
-    base:close()
-    if not n then return nil, azrp.error{ kind = "io", code = "CopyFailed", retryable = false, message = tostring(cerr) } end
-    local ok, ferr = azrp.host.fsync(f)
-    if not ok then return nil, azrp.error{ kind = "io", code = "FsyncFailed", message = tostring(ferr) } end
-    ctx:set("base_copied", true)
-  end
-  local bytes = 0
-  for _, r in ipairs(pages.merge(cleared)) do
-    local a, b = r[1], math.min(r[2], disk_bytes - 1)
-    if a <= b then
-      local ok, zerr = azrp.host.image_zero(f, a, b - a + 1)
-      if not ok then return nil, azrp.error{ kind = "io", code = "ZeroFailed", retryable = false, message = tostring(zerr) } end
-      bytes = bytes + b - a + 1
-    end
-  end
-  ctx:set("figure.cleared_bytes", bytes)
-  return true
-end
-
 function steps.download(ctx)
   local cfg = ctx.config
   local url, err = grant(ctx)
@@ -362,7 +237,7 @@ function steps.download(ctx)
   local size = s.disk_bytes + (cfg.format == "vhd" and vhd.SIZE or 0)
   local ok, terr
   if base_url then
-    ok, terr = start_from_base(ctx, f, cleared, s.disk_bytes)
+    ok, terr = base.start(ctx, f, cleared, s.disk_bytes)
     if not ok then f:close(); return nil, terr end
   end
   ok, terr = azrp.host.image_truncate(f, size)
