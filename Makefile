@@ -23,7 +23,10 @@ LIBFLAG       ?= -shared
 BUILD         ?= build
 
 # Debian packages the project needs, by what needs them.
-PKGS_CORE     = lua5.4 liblua5.4-dev luajit libluajit-5.1-dev \
+# luajit2/libluajit2-5.1-dev: OpenResty's branch of LuaJIT (it provides
+# /usr/bin/luajit and /usr/include/luajit-2.1); Debian's nginx Lua module
+# needs it (lua-resty-core) and conflicts with the plain luajit packages.
+PKGS_CORE     = lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev \
                 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev \
                 libcurl4-openssl-dev libssl-dev lua-cjson lua-filesystem luarocks gcc make pkg-config
 PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
@@ -31,13 +34,16 @@ PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 # and lua-socket are packaged for every Lua).  librsvg2-bin's rsvg-convert
 # checks that a report's timeline.svg renders.
 PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli librsvg2-bin
+# The hosts suite (spec/hosts): real nginx with its Lua module, real
+# headless Neovim (0.7, LuaJIT, vim.loop).
+PKGS_TEST    += nginx libnginx-mod-http-lua neovim
 PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 
 SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
-.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance \
-        emulator bench rock clean
+.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts \
+        emulator bench rock rock-jit clean
 
 all: build
 
@@ -92,7 +98,7 @@ emulator: deps
 	$(LUA) bin/azrp emulator
 
 test: deps-test build asan
-	sh spec/run.sh c sanitize clients emulator conformance
+	sh spec/run.sh c sanitize clients emulator conformance hosts
 
 test-client: deps-test build
 	sh spec/run.sh clients
@@ -103,6 +109,9 @@ test-emulator: deps-test
 test-conformance: deps-test
 	sh spec/run.sh conformance
 
+test-hosts: deps-test build
+	sh spec/run.sh hosts
+
 bench: deps-test build
 	lua5.4 bench/restore_points.lua
 	sh bench/emulator_get.sh 10 8
@@ -111,6 +120,15 @@ bench: deps-test build
 # (lua-cjson, lua-http ...), which LuaRocks cannot see, hence deps-mode.
 rock: deps
 	luarocks --lua-version $(LUA_VERSION) make --local --deps-mode=none \
+	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
+
+# The same rock for the LuaJIT hosts (OpenResty, Neovim: LuaRocks' Lua 5.1,
+# whose C API LuaJIT speaks) in a tree of its own.  LuaRocks keeps one bin/
+# per tree for every Lua: a 5.1 install into ~/.luarocks would move the 5.4
+# `azrp` command aside (to bin/azrp~, LuaRocks 3.8) and take its place.
+JIT_TREE      ?= $(HOME)/.luarocks-jit
+rock-jit: deps
+	luarocks --lua-version 5.1 --tree $(JIT_TREE) make --deps-mode=none \
 	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
 
 clean:

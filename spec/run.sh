@@ -26,11 +26,16 @@ count() {
     [ "$f" -eq 0 ] || rc=1
   fi
 }
+# Each suite's wall time goes in the summary printed last, so that a slow
+# suite shows which it is.
+times=""
 run() {
   name=$1; shift
   echo "== $name: $*"
   out=$(mktemp)
+  t0=$(date +%s)
   "$@" 2>&1 | tee "$out"
+  times="$times $name=$(( $(date +%s) - t0 ))s"
   count "$name" "$out"
   rm -f "$out"
 }
@@ -38,7 +43,7 @@ run() {
 bg() {
   name=$1; shift
   echo "== $name (in parallel): $*"
-  ( "$@" > "$BG/$name.out" 2>&1 ) &
+  ( t0=$(date +%s); "$@" > "$BG/$name.out" 2>&1; echo $(( $(date +%s) - t0 )) > "$BG/$name.seconds" ) &
   bg_names="$bg_names $name"
 }
 collect() {
@@ -46,6 +51,7 @@ collect() {
   for name in $bg_names; do
     echo "== $name"
     cat "$BG/$name.out"
+    times="$times $name=$(cat "$BG/$name.seconds" 2>/dev/null)s"
     count "$name" "$BG/$name.out"
   done
   bg_names=""
@@ -54,6 +60,7 @@ collect() {
 # ARM's limits, event-loop latency), which CPU contention would skew: those
 # run one suite at a time once the parallel runs are done.
 timing=""
+hosts=""
 client_suite() {
   bg "$1" busted --run="$1" --exclude-tags=timing -o spec/support/summary.lua
   timing="$timing $1"
@@ -66,6 +73,10 @@ for suite in "$@"; do
     clients) for v in client client-jit client-5.1 client-5.2 client-5.3; do client_suite "$v"; done ;;
     c) run c-transport sh spec/c/run.sh; run c-crypto sh spec/c/run_crypto.sh; run c-compat sh spec/c/run_compat.sh ;;
     sanitize) run sanitize sh spec/sanitize.sh ;;
+    # Real hosts (spec/hosts): nginx with its Lua module, headless Neovim,
+    # a cqueues server.  They measure latency (BENCHMARKS.md), so they run
+    # at the end, alone, like the #timing tests.
+    hosts) hosts=1 ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done
@@ -73,6 +84,8 @@ collect
 for v in $timing; do
   run "$v-timing" busted --run="$v" --tags=timing -o spec/support/summary.lua
 done
+[ -n "$hosts" ] && run hosts busted --run=hosts -o spec/support/summary.lua
 echo
+echo "suite times:$times"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc

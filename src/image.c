@@ -8,6 +8,7 @@
 */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -149,9 +150,106 @@ static int image_sha256 (lua_State *L) {
   return 2;
 }
 
+/* Writes n bytes of buf at off, whole; 0 or -1 (errno set). */
+static int write_all (int fd, const unsigned char *buf, size_t n, off_t off) {
+  while (n > 0) {
+    ssize_t put = pwrite(fd, buf, n, off);
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    buf += put;
+    off += put;
+    n -= (size_t)put;
+  }
+  return 0;
+}
+
+static int all_zero (const unsigned char *p, size_t n) {
+  static const unsigned char zeros[CHUNK];
+  return memcmp(p, zeros, n) == 0;
+}
+
+/* image_copy(from, to, size) -> bytes written | nil, msg: to becomes a
+** copy of from's first size bytes, as sparse as it can be: from's holes
+** are not read and blocks of zeros are not written, so that patching a
+** copy of an 8 GiB image holding 1 GiB costs 1 GiB of reads and writes.
+** An incremental export starts from such a copy of the earlier image. */
+static int image_copy (lua_State *L) {
+  FILE *from = check_file(L, 1), *to = check_file(L, 2);
+  off_t size = (off_t)check_size(L, 3), pos = 0, written = 0;
+  int in, out;
+  unsigned char *buf;
+  if (fflush(from) != 0 || fflush(to) != 0) return fail(L, "copy");
+  in = fileno(from);
+  out = fileno(to);
+  if (lseek(in, 0, SEEK_END) < size) {
+    char msg[80];
+    snprintf(msg, sizeof msg, "copy: the file is shorter than %lld bytes", (long long)size);
+    luaL_pushfail(L);
+    lua_pushstring(L, msg);
+    return 2;
+  }
+  /* What the target held before (a copy cut short by a crash) goes. */
+  if (ftruncate(out, 0) != 0 || ftruncate(out, size) != 0) return fail(L, "copy");
+  buf = (unsigned char *)lua_newuserdata(L, CHUNK);
+  while (pos < size) {
+    off_t data = lseek(in, pos, SEEK_DATA), hole;
+    if (data < 0 && errno == ENXIO) break;           /* only a hole to the end */
+    if (data < 0) return fail(L, "copy");
+    if (data >= size) break;
+    hole = lseek(in, data, SEEK_HOLE);
+    if (hole < 0) return fail(L, "copy");
+    if (hole > size) hole = size;
+    for (pos = data; pos < hole; ) {
+      size_t k = (size_t)(hole - pos < CHUNK ? hole - pos : CHUNK);
+      ssize_t got = pread(in, buf, k, pos);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return fail(L, "copy");
+      if (got == 0) { errno = EIO; return fail(L, "copy"); }
+      if (!all_zero(buf, (size_t)got)) {
+        if (write_all(out, buf, (size_t)got, pos) != 0) return fail(L, "copy");
+        written += got;
+      }
+      pos += got;
+    }
+  }
+  lua_pushinteger(L, (lua_Integer)written);
+  return 1;
+}
+
+/* image_zero(file, offset, length) -> true | nil, msg: the bytes read as
+** zeros from now on, as a hole where the file system can punch one (a
+** page range a diff says was cleared), written as zeros where not. */
+static int image_zero (lua_State *L) {
+  static const unsigned char zeros[CHUNK];
+  FILE *f = check_file(L, 1);
+  off_t off = (off_t)check_size(L, 2), n = (off_t)check_size(L, 3);
+  int fd;
+  if (fflush(f) != 0) return fail(L, "zero");
+  fd = fileno(f);
+#ifdef FALLOC_FL_PUNCH_HOLE
+  if (n == 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, n) == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (errno != EOPNOTSUPP && errno != ENOSYS) return fail(L, "zero");
+#endif
+  while (n > 0) {
+    size_t k = (size_t)(n < CHUNK ? n : CHUNK);
+    if (write_all(fd, zeros, k, off) != 0) return fail(L, "zero");
+    off += (off_t)k;
+    n -= (off_t)k;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static const luaL_Reg image_funcs[] = {
   {"image_truncate", image_truncate},
   {"image_sha256", image_sha256},
+  {"image_copy", image_copy},
+  {"image_zero", image_zero},
   {NULL, NULL}
 };
 

@@ -45,11 +45,15 @@ azrp.wall = core.wall
 -- signal([clear]) -> "INT" | "TERM" | "HUP" | nil, pid(), alive(pid),
 -- image_truncate(file, size) (a sparse file of that length) and
 -- image_sha256(file, size [, prefix]) -> hex [, prefix_hex] (holes hashed
--- as zeros, not read; the prefix's digest in the same pass).
+-- as zeros, not read; the prefix's digest in the same pass),
+-- image_copy(from, to, size) -> bytes written (a sparse copy: holes not
+-- read, zeros not written) and image_zero(file, offset, length) (a hole
+-- punched, or zeros written where the file system cannot punch).
 -- While a trapped signal is pending, op:wait() and wait_all() return an
 -- "interrupted" error instead of waiting on.
 azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal = core.signal,
-  pid = core.pid, alive = core.alive, image_truncate = core.image_truncate, image_sha256 = core.image_sha256 }
+  pid = core.pid, alive = core.alive, image_truncate = core.image_truncate, image_sha256 = core.image_sha256,
+  image_copy = core.image_copy, image_zero = core.image_zero }
 
 --- suggest(word, candidates) -> the candidate nearest to word (a
 -- did-you-mean), or nil: the core's, which names mistyped parameters.

@@ -7,31 +7,16 @@ local small_seed = require "support.small_seed"
 
 local INTERPRETERS = { "lua5.4", "luajit" }
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local files = require "support.files"
+local tmp = require "support.tmp"
+local q = require("support.shell").q
+local spit = files.write
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function spit(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local function slurp(path) return files.read(path) or "" end
 
 local tmpdir
 local function scratch(name)
-  if not tmpdir then
-    tmpdir = os.tmpname()
-    os.remove(tmpdir)
-    assert(os.execute("mkdir -p " .. tmpdir))
-  end
+  tmpdir = tmpdir or tmp.dir()
   return tmpdir .. "/" .. name
 end
 
@@ -95,7 +80,7 @@ describe("the azrp command", function()
   teardown(function()
     client:close()
     em.stop()
-    if tmpdir then os.execute("rm -rf " .. q(tmpdir)) end
+    tmp.remove(tmpdir)
   end)
 
   it("the emulator's ready file names the app, the secret and the time scale, readable by its owner only", function()
@@ -193,6 +178,10 @@ describe("the azrp command", function()
 
         coll = decoded(ok(azrp{ "collection", "show", "-g", "rg-prod", "--collection-name", name }))
         assert.are.equal(seen.id, coll.id)
+        assert.is_nil(coll.properties.restorePoints)
+        coll = decoded(ok(azrp{ "collection", "show", "-g", "rg-prod", "--collection-name", name, "--restore-points" }))
+        assert.are.equal(seen.id, coll.id)
+        assert.is_table(coll.properties.restorePoints)   -- --restore-points: $expand=restorePoints
 
         local found = false
         for _, c in ipairs(decoded(ok(azrp{ "collection", "list", "-g", "rg-prod" }))) do

@@ -6,22 +6,12 @@ local I = require "support.inventory"
 local json = require "cjson.safe"
 local small_seed = require "support.small_seed"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local files = require "support.files"
+local shell = require "support.shell"
+local tmp = require "support.tmp"
+local q = shell.q
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
+local function slurp(path) return files.read(path) or "" end
 
 local em, client, dir
 local ENV = "env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID -u AZURE_CLIENT_SECRET HOME=%s AZRP_EMULATOR=%s"
@@ -64,9 +54,7 @@ end
 
 local function wait_exit(pid)
   for _ = 1, 600 do
-    -- os.execute: true or nil on 5.2+, 0 or not on 5.1 and LuaJIT.
-    local alive = os.execute("kill -0 " .. pid .. " 2>/dev/null")
-    if not (alive == true or alive == 0) then return end
+    if not shell.ok("kill -0 " .. pid .. " 2>/dev/null") then return end
     os.execute("sleep 0.05")
   end
   error("process " .. pid .. " did not end")
@@ -86,14 +74,14 @@ describe("azrp drill", function()
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
     client = C.client(em)
-    dir = tmpdir()
+    dir = tmp.dir()
     before = I.dr(em, client)
   end)
-  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. dir) end)
+  teardown(function() client:close(); em.stop(); tmp.remove(dir) end)
 
   for _, interp in ipairs({ "lua5.4", "luajit" }) do
     it("runs a drill end to end under " .. interp .. ": run id first, JSON report, report files, exit 0", function()
-      local state, rep = tmpdir(), tmpdir()
+      local state, rep = tmp.dir(), tmp.dir()
       local r = azrp(interp, drill_args(state, "--report", rep))
       assert.are.equal(0, r.code, r.err)
       local first = r.err:match("^[^\n]*")
@@ -123,7 +111,7 @@ describe("azrp drill", function()
   end
 
   it("--plan lists what it would create and creates nothing", function()
-    local state = tmpdir()
+    local state = tmp.dir()
     local r = azrp("lua5.4", drill_args(state, "--plan", "-o", "tsv"))
     assert.are.equal(0, r.code, r.err)
     assert.matches("restore_disks\tdisk\t<run>%-lun0", r.out)
@@ -134,26 +122,26 @@ describe("azrp drill", function()
   it("refuses a bad config with exit 2, naming the field, sending nothing", function()
     local n0 = C.counters(em).total
     local r = azrp("lua5.4", "drill", "--vm", "vm-app-01", "--dr-location", "northeurope", "--dr-resource-group", "rg-dr",
-      "--state-dir", tmpdir())
+      "--state-dir", tmp.dir())
     assert.are.equal(2, r.code)
     assert.matches("vm_id: \"vm%-app%-01\" is not a virtual machine id", r.err)
     local cfg = dir .. "/bad.json"
-    local f = io.open(cfg, "w"); f:write('{"vm_id":"' .. C.VM_ID .. '","dr_location":"northeurope","dr_resource_grop":"rg-dr"}'); f:close()
-    r = azrp("lua5.4", "drill", cfg, "--state-dir", tmpdir())
+    files.write(cfg, '{"vm_id":"' .. C.VM_ID .. '","dr_location":"northeurope","dr_resource_grop":"rg-dr"}')
+    r = azrp("lua5.4", "drill", cfg, "--state-dir", tmp.dir())
     assert.are.equal(2, r.code)
     assert.matches("dr_resource_grop: unknown setting %(did you mean dr_resource_group%?%)", r.err)
     assert.are.equal(n0 + 1, C.counters(em).total)
   end)
 
   it("resume and cleanup of an unknown run: exit 2", function()
-    local state = tmpdir()
+    local state = tmp.dir()
     assert.are.equal(2, azrp("lua5.4", "resume", "drill-nope", "--state-dir", state).code)
     assert.are.equal(2, azrp("lua5.4", "cleanup", "../etc", "--state-dir", state).code)
   end)
 
   for _, interp in ipairs({ "lua5.4", "luajit" }) do
     it("killed with SIGKILL while restoring disks, 'azrp resume' finishes it (" .. interp .. ")", function()
-      local state = tmpdir()
+      local state = tmp.dir()
       local pid = azrp_bg(interp, drill_args(state))
       local run_id = wait_journal(state, '"key":"disk:os"')
       os.execute("kill -KILL " .. pid)
@@ -169,7 +157,7 @@ describe("azrp drill", function()
   end
 
   it("killed with SIGKILL while creating the VM, 'azrp cleanup' deletes what it made", function()
-    local state = tmpdir()
+    local state = tmp.dir()
     local pid = azrp_bg("lua5.4", drill_args(state))
     local run_id = wait_journal(state, '"name":"vm-app-01-[^"]*-vm"')
     os.execute("kill -KILL " .. pid)
@@ -183,7 +171,7 @@ describe("azrp drill", function()
 
   for _, sig in ipairs({ "TERM", "INT" }) do
     it("SIG" .. sig .. " during the copy stops it, cleans up and exits 4", function()
-      local state = tmpdir()
+      local state = tmp.dir()
       local pid, out, err = azrp_bg("lua5.4", drill_args(state))
       wait_journal(state, '"name":"copy".*"state":"start"|"state":"start".*"name":"copy"')
       os.execute("kill -" .. sig .. " " .. pid)

@@ -6,6 +6,7 @@
 -- wall time and the process's memory (VmHWM is the peak resident set of the
 -- whole busted process, the test framework included).
 local C = require "support.client"
+local seed_file = require "support.seed"
 local json = require "cjson"
 local core = require "azrp.core"
 local azrp = require "azrp"
@@ -22,10 +23,7 @@ end
 -- The default demo fleet (identity, resource groups, networks) with N small
 -- VMs instead of its own; with_collections also seeds a collection per VM.
 local function write_seed(with_collections)
-  local p = io.popen([[lua5.4 -e 'package.path="./lua/?.lua;"..package.path; ]] ..
-    [[print(require("cjson").encode(require("azrp.emulator.seed").default()))']])
-  local seed = json.decode(p:read("*a"))
-  p:close()
+  local seed = seed_file.demo()
   seed.vms, seed.disks, seed.resources = {}, {}, {}
   for i = 1, N do
     seed.vms[i] = { resource_group = C.RG, name = vm_name(i), location = "westeurope", size = "Standard_B1s",
@@ -36,13 +34,7 @@ local function write_seed(with_collections)
         body = { location = "westeurope", properties = { source = { id = vm_id(i) } } } }
     end
   end
-  local base = os.tmpname()
-  os.remove(base)
-  local path = base .. ".json"
-  local f = assert(io.open(path, "w"))
-  f:write(json.encode(seed))
-  f:close()
-  return path
+  return seed_file.write(seed)
 end
 
 local function proc_status(field)

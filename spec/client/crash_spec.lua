@@ -7,23 +7,29 @@ local C = require "support.client"
 local I = require "support.inventory"
 local workflow = require "azrp.workflow"
 local small_seed = require "support.small_seed"
+local json = require "cjson"
+local files = require "support.files"
+local tmp = require "support.tmp"
+local q = require("support.shell").q
 
 local LUA = "lua5.4"
+local children = require "support.child"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
+-- The command that runs a drill of vm (default vm-app-01, its unsupported
+-- disks excluded) in a child, killed with sig at its nth progress event
+-- (0: never).
+local function child_cmd(em, state_dir, n, sig, scale, vm)
+  local config = { vm_id = vm and C.VM_ID:gsub("vm%-app%-01$", vm) or C.VM_ID, dr_location = "northeurope",
+    dr_resource_group = "rg-dr", unsupported_disks = "exclude" }
+  return children.cmd{ lua = LUA, em = em, state = state_dir, n = n, sig = sig, scale = scale,
+    workflow = "dr_drill", config = config }
 end
 
 -- Runs the child; -> run id, exit code, output.
 local function child(em, state_dir, n, sig)
-  local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s %d %s 2>&1; echo \"rc $?\"",
-    LUA, em.url, em.ca_file, state_dir, n, sig or "KILL"))
-  local out = p:read("*a")
-  p:close()
-  return out:match("run (%S+)"), tonumber(out:match("rc (%d+)%s*$")), out
+  local config = { vm_id = C.VM_ID, dr_location = "northeurope", dr_resource_group = "rg-dr", unsupported_disks = "exclude" }
+  return children.run{ lua = LUA, em = em, state = state_dir, n = n, sig = sig or "KILL", scale = 0.002,
+    workflow = "dr_drill", config = config }
 end
 
 local function source_rps(client)
@@ -43,7 +49,7 @@ describe("a DR drill killed with SIGKILL", function()
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
     client = C.client(em)
-    state_dir = tmpdir()
+    state_dir = tmp.dir()
     -- A whole run first: how many progress events a drill has.
     local run_id, rc, out = child(em, state_dir, 0)
     assert.are.equal(0, rc, out)
@@ -52,7 +58,7 @@ describe("a DR drill killed with SIGKILL", function()
     before = I.dr(em, client)
     assert.are.equal(1, count_run_rps(client, run_id))
   end)
-  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+  teardown(function() client:close(); em.stop(); tmp.remove(state_dir) end)
 
   -- Lua 5.4 (and LuaJIT) kill at every event, the older Luas at a few:
   -- the journal logic is the same, their runs exercise the bindings.
@@ -97,10 +103,10 @@ describe("a DR drill stopped by a signal", function()
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
     client = C.client(em)
-    state_dir = tmpdir()
+    state_dir = tmp.dir()
     before = I.dr(em, client)
   end)
-  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+  teardown(function() client:close(); em.stop(); tmp.remove(state_dir) end)
 
   for _, k in ipairs({ 4, 9, 14, 22 }) do
     it("SIGTERM at event " .. k .. " cleans up, writes its state and exits 4", function()
@@ -116,8 +122,7 @@ describe("a DR drill stopped by a signal", function()
   end
 
   it("SIGINT from outside, mid-copy, the same", function()
-    local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s 0 KILL 0.02 & echo $!",
-      LUA, em.url, em.ca_file, state_dir))
+    local p = io.popen(child_cmd(em, state_dir, 0, "KILL", 0.02) .. " & echo $!")
     local pid = tonumber(p:read("*l"))
     -- Wait for the copy to start (its step record in the journal).
     local found
@@ -140,17 +145,16 @@ describe("two DR drills at once", function()
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
     client = C.client(em)
-    state_dir = tmpdir()
+    state_dir = tmp.dir()
   end)
-  teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
+  teardown(function() client:close(); em.stop(); tmp.remove(state_dir) end)
 
   local function both(vm_a, vm_b)
     local before = I.dr(em, client)
-    local cmd = "env -u LD_PRELOAD %s spec/support/drill_child.lua %s %s %s 0 KILL 0.002 %s > %s 2>&1; echo $? >> %s"
+    local function cmd(vm, out) return child_cmd(em, state_dir, 0, "KILL", 0.002, vm) .. " > " .. out .. " 2>&1; echo $? >> " .. out end
     local a, b = os.tmpname(), os.tmpname()
-    os.execute(string.format("(" .. cmd .. ") & (" .. cmd .. ") & wait", LUA, em.url, em.ca_file, state_dir, vm_a, a, a,
-      LUA, em.url, em.ca_file, state_dir, vm_b, b, b))
-    local function read(f) local h = io.open(f); local s = h:read("*a"); h:close(); os.remove(f); return s end
+    os.execute("(" .. cmd(vm_a, a) .. ") & (" .. cmd(vm_b, b) .. ") & wait")
+    local function read(f) local s = assert(files.read(f)); os.remove(f); return s end
     local oa, ob = read(a), read(b)
     assert.matches("exit 0", oa)
     assert.matches("exit 0", ob)

@@ -35,18 +35,10 @@ local WRONG_SECRET = "WRONG-secret-Value-42"
 local shell = require "support.shell"
 local sh, capture = shell.sh, shell.capture
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local files = require "support.files"
+local tmp = require "support.tmp"
+local write = files.write
+local function read(path) return assert(files.read(path)) end
 
 -- base64url (and standard base64) decoding without bit operators, for
 -- Lua 5.4 and LuaJIT alike.
@@ -180,9 +172,7 @@ describe("azrp.credentials against the emulator", function()
   end
 
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    sh("mkdir -p " .. dir)
+    dir = tmp.dir()
     for _, n in ipairs({ "1", "2" }) do
       F["cert" .. n], F["key" .. n] = dir .. "/cert" .. n .. ".pem", dir .. "/key" .. n .. ".pem"
       sh(string.format("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 " ..
@@ -209,8 +199,7 @@ describe("azrp.credentials against the emulator", function()
 
     -- The default fleet plus apps that authenticate with certificates and
     -- federated tokens.
-    local seed = json.decode(capture("lua5.4 -e 'package.path=\"./lua/?.lua;\"..package.path; " ..
-      "print(require(\"cjson\").encode(require(\"azrp.emulator.seed\").default()))'"))
+    local seed = require("support.seed").demo()
     assert.is_table(seed)
     table.insert(seed.apps, { client_id = CERT_APP, tenant = C.TENANT, certificate = read(F.cert1) })
     table.insert(seed.apps, { client_id = OTHER_CERT_APP, tenant = C.TENANT, certificate = read(F.cert2) })
@@ -228,7 +217,7 @@ describe("azrp.credentials against the emulator", function()
   teardown(function()
     if plain then plain:close() end
     if em then em.stop() end
-    if dir then os.execute("rm -rf " .. dir) end
+    tmp.remove(dir)
   end)
 
   --------------------------------------------------------------------------
@@ -902,19 +891,16 @@ describe("azrp.credentials against the emulator", function()
 
   --------------------------------------------------------------------------
   describe("azure_cli with the real Azure CLI signed in to the emulator", function()
-    local have_az = os.execute("command -v az >/dev/null 2>&1")
-    local run = (have_az == true or have_az == 0) and it or pending
+    local run = shell.ok("command -v az >/dev/null 2>&1") and it or pending
     run("gets its token from the emulator's ADFS authority through 'az login'", function()
       local conf = dir .. "/az-config"
-      assert(os.execute("mkdir -p " .. conf))
-      local f = assert(io.open(conf .. "/versionCheck.json", "w"))
-      f:write('{"versions": {}, "update_time": "2099-01-01 00:00:00.000000", "check_time": "2099-01-01 00:00:00.000000"}')
-      f:close()
+      sh("mkdir -p " .. conf)
+      write(conf .. "/versionCheck.json",
+        '{"versions": {}, "update_time": "2099-01-01 00:00:00.000000", "check_time": "2099-01-01 00:00:00.000000"}')
       local env = string.format("env AZURE_CONFIG_DIR=%s REQUESTS_CA_BUNDLE=%s AZURE_CORE_COLLECT_TELEMETRY=false " ..
         "AZURE_CORE_ONLY_SHOW_ERRORS=true", conf, em.ca_file)
       local function az(args)
-        local ok = os.execute(env .. " az " .. args .. " >/dev/null 2>&1")
-        assert(ok == true or ok == 0, "az " .. args:gsub(C.SECRET, "***"))
+        assert(shell.ok(env .. " az " .. args .. " >/dev/null 2>&1"), "az " .. args:gsub(C.SECRET, "***"))
       end
       az(string.format("cloud register -n azrp-emulator --endpoint-resource-manager %s/ " ..
         "--endpoint-active-directory %s/adfs --endpoint-active-directory-resource-id https://management.azure.com/ " ..

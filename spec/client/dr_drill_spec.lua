@@ -2,18 +2,13 @@
 -- restore point's bytes, and cleanup leaves rg-dr as it was, also when a
 -- step fails.
 local C = require "support.client"
-local json = require "cjson.safe"
 local drill = require "azrp.workflows.dr_drill"
 local small_seed = require "support.small_seed"
 local I = require "support.inventory"
 
 local function dr_inventory(em, client) return I.dr(em, client) end
 
-local function state_dir()
-  local d = os.tmpname()
-  os.remove(d)
-  return d
-end
+local state_dir = require("support.tmp").name
 
 local function opts(extra)
   local o = { vm_id = C.VM_ID, dr_location = "northeurope", dr_resource_group = "rg-dr" }
@@ -36,11 +31,7 @@ local function base64(s)
   end) .. ({ "", "==", "=" })[#s % 3 + 1]
 end
 
-local function sha(em, id)
-  local status, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
-  assert.are.equal(200, status, json.encode(body))
-  return body.sha256
-end
+local sha = C.disk_sha256
 
 local function assert_steps_ok(report)
   local names = {}

@@ -10,11 +10,7 @@ local workflow = require "azrp.workflow"
 local drill = require "azrp.workflows.dr_drill"
 local small_seed = require "support.small_seed"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  return d
-end
+local tmpdir = require("support.tmp").name
 
 local function set_faults(em, spec)
   assert.are.equal(200, (C.admin(em, "POST", "/_emulator/faults", { spec = spec })))

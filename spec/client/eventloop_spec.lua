@@ -4,7 +4,7 @@
 -- ticking while restore points were created: nothing blocked the loop.
 -- Tests that measure time are tagged #timing (too slow under valgrind).
 local C = require "support.client"
-local json = require "cjson"
+local seed_file = require "support.seed"
 local core = require "azrp.core"
 
 local NVM = 6
@@ -15,10 +15,7 @@ local function coll_name(i) return string.format("rpc-el-%02d", i) end
 -- The default demo fleet plus NVM small VMs (an OS disk of 1 GiB and a NIC),
 -- each with a restore point collection already made.
 local function write_seed()
-  local p = io.popen([[lua5.4 -e 'package.path="./lua/?.lua;"..package.path; ]] ..
-    [[print(require("cjson").encode(require("azrp.emulator.seed").default()))']])
-  local seed = json.decode(p:read("*a"))
-  p:close()
+  local seed = seed_file.demo()
   seed.resources = {}
   for i = 1, NVM do
     seed.vms[#seed.vms + 1] = { resource_group = C.RG, name = vm_name(i), location = "westeurope",
@@ -31,13 +28,7 @@ local function write_seed()
         "/providers/Microsoft.Compute/restorePointCollections/" .. coll_name(i),
       body = { location = "westeurope", properties = { source = { id = vm_id } } } }
   end
-  local base = os.tmpname()
-  os.remove(base)
-  local path = base .. ".json"
-  local f = assert(io.open(path, "w"))
-  f:write(json.encode(seed))
-  f:close()
-  return path
+  return seed_file.write(seed)
 end
 
 local function rp_params(i, name)

@@ -2,6 +2,7 @@
 -- emulator: only the allocated ranges are read, the image's SHA-256 is the
 -- disk restore point's, the image is sparse, and the SAS is revoked.
 local C = require "support.client"
+local child = require "support.child"
 local json = require "cjson.safe"
 local export = require "azrp.workflows.export_disk"
 local pages = require "azrp.workflows.export.pages"
@@ -161,15 +162,11 @@ describe("export_disk", function()
     local out, state = tmpname() .. ".img", tmpname()
     -- Killed at the 12th progress event: events come at least every 5 %
     -- of the data, so it falls between 55 % and 60 % at the latest,
-    -- after the first journalled batch (64 spans, or 0.5 s).
-    local cfg = json.encode({ source_id = drp, output = out, parallel = 2, chunk_mib = 1 })
-    local p = io.popen(string.format("env -u LD_PRELOAD lua5.4 spec/support/workflow_child.lua %s %s %s 12 KILL %s export_disk '%s' progress 2>&1; echo \"rc $?\"",
-      em.url, em.ca_file, state, tostring(SCALE), cfg))
-    local text = p:read("*a")
-    p:close()
-    local run_id = text:match("run (%S+)")
+    -- after the first journalled batch (16 spans, or 0.25 s).
+    local run_id, rc, text = child.run{ em = em, state = state, n = 12, sig = "KILL", scale = SCALE, event = "progress",
+      workflow = "export_disk", config = { source_id = drp, output = out, parallel = 2, chunk_mib = 1 } }
     assert.is_string(run_id, text)
-    assert.are_not.equal("0", text:match("rc (%d+)%s*$"), text)
+    assert.are_not.equal(0, rc, text)
     -- What the killed run journalled as done.
     -- The spans of this disk, by first byte, as the export cuts them.
     local extents = {}
@@ -197,5 +194,133 @@ describe("export_disk", function()
     for _, r in ipairs(report.resources) do assert.are.equal("revoked", r.state) end
     assert.is_nil(io.open(out .. ".azrp-part", "rb"))
     os.remove(out)
+  end)
+
+  -- An export of rp-export taken as the base of later ones.
+  local base_img, base_sha
+  local function base_export()
+    if base_img then return base_img, base_sha end
+    base_img = tmpname() .. ".img"
+    local report, err = export.run(client, { source_id = drp_id, output = base_img },
+      { state_dir = tmpname(), time_scale = SCALE })
+    assert.is_table(report, tostring(err))
+    base_sha = report.details.sha256
+    return base_img, base_sha
+  end
+
+  local function lun_drp(rp, lun)
+    for _, d in ipairs(rp.properties.sourceMetadata.storageProfile.dataDisks) do
+      if d.lun == lun then return d.diskRestorePoint.id end
+    end
+  end
+
+  it("refuses an incremental base that does not fit, naming the field, before any grant", function()
+    local img, hex = base_export()
+    local function refused(cfg, field)
+      local ok, err = export.check(cfg)
+      assert.is_nil(ok)
+      assert.are.equal(field, err.target, err.message)
+    end
+    refused({ source_id = drp_id, output = "x", base_image = img }, "base_source_id")
+    refused({ source_id = drp_id, output = "x", base_source_id = drp_id }, "base_image")
+    refused({ source_id = drp_id, output = "x", base_image = img, base_source_id = drp_id }, "base_source_id")
+    refused({ source_id = drp_id, output = "x", base_sha256 = hex }, "base_sha256")
+    refused({ source_id = drp_id, output = "x", base_image = "/nonexistent/base.img", base_source_id = drp_id .. "x" }, "base_image")
+    refused({ source_id = drp_id, output = "x", base_image = img, base_source_id = drp_id .. "x", base_sha256 = "abc" }, "base_sha256")
+    -- Checked against Azure, but before any read access is granted: the
+    -- base of another disk, a base that is not the image it claims.
+    local vm = assert(client:call("VirtualMachines_Get", { id = C.VM_ID }))
+    local rp = assert(client:call("RestorePoints_Create", { resource_group_name = "rg-prod", restore_point_collection_name = "rpc-export",
+      restore_point_name = "rp-export-refusals", body = {} }))
+    local other_disk = lun_drp(rp, 1)
+    local function refused_run(cfg, field)
+      C.admin(em, "POST", "/_emulator/counters/reset")
+      local report, err = export.run(client, cfg, { state_dir = tmpname(), time_scale = SCALE })
+      local e = report and report.error or err
+      assert.is_table(e)
+      assert.are.equal(field, e.target, e.message)
+      local _, counters = C.admin(em, "GET", "/_emulator/counters")
+      assert.is_true((counters.operations.DiskRestorePoint_Get or 0) >= 2, json.encode(counters.operations))
+      for op, n in pairs(counters.operations) do
+        assert.is_nil(op:match("GrantAccess"), op .. " was called " .. tostring(n))
+      end
+    end
+    refused_run({ source_id = lun_drp(rp, 0), output = tmpname(), base_image = img, base_source_id = other_disk }, "base_source_id")
+    refused_run({ source_id = lun_drp(rp, 0), output = tmpname(), base_image = img, base_source_id = drp_id,
+      base_sha256 = string.rep("0", 64) }, "base_sha256")
+    assert.is_string(vm.id)
+  end)
+
+  it("exports incrementally: only the ranges changed since the base, patched onto a sparse copy, same hash as a full export", function()
+    local img, hex = base_export()
+    local vm = assert(client:call("VirtualMachines_Get", { id = C.VM_ID }))
+    local data0 = vm.properties.storageProfile.dataDisks[1].managedDisk.id
+    -- Changes since rp-export: 1 MiB at 0 (setup's "later"), two extents
+    -- rewritten, one new 2 MiB extent.
+    fill(em, data0, 3 * 61 * MiB + 4096, MiB, "rewritten")
+    fill(em, data0, 9 * 61 * MiB + 4096 + 65536, 65536, "patch")
+    fill(em, data0, 700 * MiB, 2 * MiB, "new")
+    local rp = assert(client:call("RestorePoints_Create", { resource_group_name = "rg-prod", restore_point_collection_name = "rpc-export",
+      restore_point_name = "rp-export-incr", body = {} }))
+    local newer = lun_drp(rp, 0)
+    local expect = sha(em, newer)
+    assert.are_not.equal(hex, expect)
+    local out = tmpname() .. ".img"
+    local report, err = export.run(client, { source_id = newer, output = out, base_image = img, base_source_id = drp_id,
+      base_sha256 = hex }, { state_dir = tmpname(), time_scale = SCALE })
+    assert.is_table(report, tostring(err))
+    assert.are.equal(0, report.exit_code, tostring(report.error and report.error.message))
+    assert.are.equal(expect, report.details.sha256)
+    local p = io.popen("sha256sum " .. out)
+    assert.are.equal(expect, p:read("*a"):match("^(%x+)"))
+    p:close()
+    -- 4 MiB and 64 KiB changed; the spans round to the emulator's 64 KiB
+    -- pages, far from the 17 MiB a full export reads.
+    assert.is_true(report.figures.bytes_read >= 4 * MiB + 65536, report.figures.bytes_read)
+    assert.is_true(report.figures.bytes_read < 6 * MiB, report.figures.bytes_read)
+    assert.is_true(allocated(out) < 64 * MiB, "image not sparse: " .. tostring(allocated(out)))
+    -- Both grants, the source's and the base's, revoked.
+    assert.are.equal(2, #report.resources)
+    for _, r in ipairs(report.resources) do assert.are.equal("revoked", r.state, r.kind) end
+    -- The base is untouched.
+    local f = assert(io.open(img, "rb"))
+    assert.are.equal(hex, (require "azrp").host.image_sha256(f, f:seek("end")))
+    f:close()
+    os.remove(out)
+  end)
+
+  it("revokes the SAS when interrupted (SIGTERM mid-download) and exits 4, keeping the part file for a resume", function()
+    local out, state = tmpname() .. ".img", tmpname()
+    local run_id, rc, text = child.run{ em = em, state = state, n = 3, sig = "TERM", scale = SCALE, event = "progress",
+      workflow = "export_disk", config = { source_id = drp_id, output = out, parallel = 1, chunk_mib = 1 } }
+    assert.is_string(run_id, text)
+    assert.are.equal(4, rc, text)
+    -- The journal: the grant was made, then deleted (revoked).
+    local granted, revoked = false, false
+    for line in io.lines(state .. "/runs/" .. run_id .. "/journal.jsonl") do
+      local rec = json.decode(line)
+      if rec and rec.key == "sas" and rec.type == "created" then granted = true end
+      if rec and rec.key == "sas" and rec.type == "deleted" then revoked = granted end
+    end
+    assert.is_true(revoked, text)
+    assert.is_nil(io.open(out, "rb"))
+    local part = io.open(out .. ".azrp-part", "rb")
+    assert.is_not_nil(part)
+    part:close()
+    os.remove(out .. ".azrp-part")
+  end)
+
+  it("revokes the SAS when the download fails", function()
+    local out = tmpname() .. ".img"
+    assert.are.equal(200, (C.admin(em, "POST", "/_emulator/faults", { spec = "500@Blob_Get=1" })))
+    local ok, err, report = export.run(client, { source_id = drp_id, output = out }, { state_dir = tmpname(), time_scale = SCALE })
+    C.admin(em, "POST", "/_emulator/faults", { spec = "" })
+    assert.is_nil(ok)
+    assert.are.equal("Blob500", err.code)
+    assert.is_table(report)
+    assert.are_not.equal(0, report.exit_code)
+    assert.are.equal(1, #report.resources)
+    assert.are.equal("revoked", report.resources[1].state)
+    assert.is_nil(io.open(out, "rb"))
   end)
 end)

@@ -21,21 +21,12 @@ local APP = "dddddddd-dddd-4ddd-8ddd-" .. RUN:sub(1, 12)
 local CERT_APP = "eeeeeeee-eeee-4eee-8eee-" .. RUN:sub(13, 24)   -- not in the directory
 
 local shell = require "support.shell"
-local sh, capture = shell.sh, shell.capture
+local sh = shell.sh
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local files = require "support.files"
+local tmp = require "support.tmp"
+local write = files.write
+local function read(path) return files.read(path) or "" end
 
 -- Every string reachable from v (tables walked, keys too, metatables'
 -- __tostring honoured, userdata by tostring), as "path = text" lines.
@@ -83,12 +74,9 @@ describe("secrets", function()
   end
 
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    sh("mkdir -p " .. dir)
+    dir = tmp.dir()
     -- The default fleet plus an app whose secret is this run's marker.
-    local seed = json.decode(capture("lua5.4 -e 'package.path=\"./lua/?.lua;\"..package.path; " ..
-      "print(require(\"cjson\").encode(require(\"azrp.emulator.seed\").default()))'"))
+    local seed = require("support.seed").demo()
     assert.is_table(seed)
     table.insert(seed.apps, { client_id = APP, tenant = C.TENANT, secret = SECRET,
       object_id = "dddddddd-0000-4000-8000-" .. RUN:sub(1, 12) })
@@ -109,7 +97,7 @@ describe("secrets", function()
   teardown(function()
     if client then client:close() end
     if em then em.stop() end
-    if dir then os.execute("rm -rf " .. dir) end
+    tmp.remove(dir)
   end)
 
   describe("in tostring() and fields", function()

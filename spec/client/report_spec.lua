@@ -18,13 +18,8 @@ local T = 1796584800.25                 -- 2026-12-06 19:20:00.25 UTC
 local RUN_ID = "drill-20261206T192000-a1b2c3"
 local ASSERTION = "eyJhbGciOiJQUzI1NiJ9.eyJhdWQiOiJyZXBvcnQifQ.c2lnbmVk"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local tmp = require "support.tmp"
+local read = require("support.files").read
 
 local function exists(path) return read(path) ~= nil end
 
@@ -116,8 +111,7 @@ describe("azrp.report", function()
   end
 
   setup(function()
-    base = os.tmpname()
-    os.remove(base)
+    base = tmp.name()
     em = C.start("--time-scale 0.01")
     cred = azrp.credentials.client_secret{ tenant_id = C.TENANT, client_id = C.CLIENT_ID,
       client_secret = C.SECRET, authority_host = em.url }
@@ -150,7 +144,7 @@ describe("azrp.report", function()
   teardown(function()
     if client then client:close() end
     if em then em.stop() end
-    if base then os.execute("rm -rf '" .. base .. "'") end
+    tmp.remove(base)
   end)
 
   describe("write", function()
@@ -396,6 +390,15 @@ describe("azrp.report", function()
     assert.is_nil(md:find("Left behind", 1, true))
     local p = assert(report.write(base .. "/bare", bare))
     assert.is_true((rsvg(p.svg, base .. "/bare.png")))
+  end)
+
+  it("labels the axis of a run of a few seconds in whole seconds (on LuaJIT too)", function()
+    local short = { workflow = "export_disk", run_id = "export-short", state = "succeeded", ok = true,
+      started_at = T, ended_at = T + 12, seconds = 12,
+      steps = { { name = "download", started = T, ended = T + 12, seconds = 12, ok = true, state = "done" } } }
+    local svg = require("azrp.report.svg").render(short)
+    assert.matches(">2 s</text>", svg, 1, true)
+    assert.matches(">12 s</text>", svg, 1, true)
   end)
 
   it("returns nil, err when the directory cannot be made", function()

@@ -6,11 +6,7 @@ local journal = require "azrp.workflow.journal"
 local workflow = require "azrp.workflow"
 local small_seed = require "support.small_seed"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  return d
-end
+local tmpdir = require("support.tmp").name
 
 local DR = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-dr/providers/Microsoft.Compute/disks/"
 

@@ -284,6 +284,56 @@ describe("emulator content", function()
     end)
   end)
 
+  describe("clear", function()
+    it("releases whole blocks and zeroes the ends of partial ones", function()
+      local c = content.new(4 * BLOCK)
+      c:write(0, string.rep("x", 3 * BLOCK))
+      local snap = c:snapshot()
+      assert.is_true(c:clear(BLOCK - 512, BLOCK + 1024))
+      assert.same({ { first = 0, last = BLOCK - 1 }, { first = 2 * BLOCK, last = 3 * BLOCK - 1 } }, c:page_ranges())
+      assert.equal(2 * BLOCK, c:stored_bytes())
+      assert.equal(string.rep("x", BLOCK - 512) .. string.rep("\0", BLOCK + 1024) .. string.rep("x", BLOCK - 512),
+        c:read(0, 3 * BLOCK))
+      assert.equal(string.rep("x", 3 * BLOCK), snap:read(0, 3 * BLOCK))
+      assert.is_nil((c:clear(3 * BLOCK, 2 * BLOCK)))
+    end)
+  end)
+
+  describe("read_parts", function()
+    it("gives stored blocks themselves and the cut ends", function()
+      local c = content.new(4 * BLOCK)
+      local b = bytes(BLOCK)
+      c:write(BLOCK, b)
+      local parts, n = c:read_parts(BLOCK - 10, BLOCK + 20)
+      assert.equal(BLOCK + 20, n)
+      assert.equal(3, #parts)
+      assert.equal(b, parts[2])
+      assert.equal(c:read(BLOCK - 10, BLOCK + 20), table.concat(parts))
+    end)
+  end)
+
+  describe("diff", function()
+    it("lists changed blocks as pages and released ones as clears, within a window", function()
+      local c = content.new(8 * BLOCK)
+      c:write(0, "a")
+      c:write(2 * BLOCK, "b")
+      c:write(4 * BLOCK, "c")
+      local before = c:snapshot()
+      c:write(0, "A")                 -- changed
+      c:clear(2 * BLOCK, BLOCK)       -- released
+      c:write(4 * BLOCK, "c")         -- same bytes again
+      c:write(6 * BLOCK, "\0")        -- zeros over zeros: no change
+      c:write(7 * BLOCK, "d")         -- new
+      local after = c:snapshot()
+      assert.same({ { first = 0, last = BLOCK - 1, clear = false },
+        { first = 2 * BLOCK, last = 3 * BLOCK - 1, clear = true },
+        { first = 7 * BLOCK, last = 8 * BLOCK - 1, clear = false } }, content.diff(after, before))
+      assert.same({ { first = 2 * BLOCK + 512, last = 2 * BLOCK + 1023, clear = true } },
+        content.diff(after, before, 2 * BLOCK + 700, 100))
+      assert.same({}, content.diff(after, after))
+    end)
+  end)
+
   describe("memory", function()
     it("is proportional to written data", function()
       local c = content.new(1024 * MiB)

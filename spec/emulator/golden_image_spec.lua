@@ -80,6 +80,52 @@ describe("golden images", function()
     assert.are.equal(t.sha(snap), t.sha(got.properties.storageProfile.osDisk.managedDisk.id))
   end)
 
+  it("refuses a managed image of a Trusted Launch VM or disk, naming the security type", function()
+    local st, body = t.call("PUT", H.RG .. C .. "/images/tl", { location = "westeurope", properties = { storageProfile = {
+      osDisk = { osType = "Linux", osState = "Specialized", managedDisk = { id = os_disk } } } } })
+    assert.are.equal(400, st, json.encode(body))
+    assert.are.equal("properties.storageProfile.osDisk.managedDisk.id", body.error.target)
+    assert.matches("security type 'TrustedLaunch'", body.error.message, 1, true)
+    st, body = t.call("PUT", H.RG .. C .. "/images/tl", { location = "westeurope",
+      properties = { sourceVirtualMachine = { id = H.VM } } })
+    assert.are.equal(400, st, json.encode(body))
+    assert.are.equal("properties.sourceVirtualMachine.id", body.error.target)
+    assert.matches("TrustedLaunch", body.error.message, 1, true)
+    assert.are.equal(404, (t.call("GET", H.RG .. C .. "/images/tl")))
+  end)
+
+  it("refuses a gallery version whose source the image definition cannot hold, as Azure does", function()
+    local gallery = H.RG .. C .. "/galleries/checks"
+    local api = { api = "2025-03-03" }
+    assert.are.equal(201, (t.call("PUT", gallery, { location = "westeurope" }, api)))
+    local TL = { { name = "SecurityType", value = "TrustedLaunchSupported" } }
+    local defs = {
+      { "gen1", { osType = "Linux", hyperVGeneration = "V1" }, 409, "Conflict", "Hypervisor generation ['V2']" },
+      { "standard", { osType = "Linux", hyperVGeneration = "V2" }, 400, "InvalidParameter", "security type 'TrustedLaunch'" },
+      { "windows", { osType = "Windows", hyperVGeneration = "V2", features = TL }, 400, "InvalidParameter", "OS type 'Linux'" },
+      { "arm", { osType = "Linux", hyperVGeneration = "V2", features = TL, architecture = "Arm64" }, 400,
+        "InvalidParameter", "architecture 'x64'" },
+      { "fits", { osType = "Linux", hyperVGeneration = "V2", features = TL }, 201 },
+    }
+    for i, d in ipairs(defs) do
+      local props = d[2]
+      props.osState = "Specialized"
+      props.identifier = { publisher = "azrp", offer = "checks", sku = d[1] }
+      local def = gallery .. "/images/" .. d[1]
+      local st, body = t.call("PUT", def, { location = "westeurope", properties = props }, api)
+      assert.are.equal(201, st, json.encode(body))
+      st, body = t.call("PUT", def .. "/versions/1.0." .. i, { location = "westeurope", properties = {
+        storageProfile = { osDiskImage = { source = { id = os_disk } } } } }, api)
+      assert.are.equal(d[3], st, d[1] .. ": " .. json.encode(body))
+      if d[4] then
+        assert.are.equal(d[4], body.error.code, d[1])
+        assert.are.equal("properties.storageProfile.osDiskImage.source.id", body.error.target, d[1])
+        assert.matches(d[5], body.error.message, 1, true)
+        assert.are.equal(404, (t.call("GET", def .. "/versions/1.0." .. i, nil, api)))
+      end
+    end
+  end)
+
   it("refuses an image reference that is not an image", function()
     local st, body = t.call("PUT", H.RG .. C .. "/virtualMachines/vm-x",
       vm_body("westeurope", snap, nic(H.RG, "westeurope", "vnet-prod")))

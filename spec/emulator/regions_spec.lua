@@ -58,6 +58,8 @@ describe("regions", function()
     assert.are.equal(201, (t.call("PUT", GAL, { location = "westeurope" }, GALLERY_API)))
     assert.are.equal(201, (t.call("PUT", DEF, { location = "westeurope", properties = {
       osType = "Linux", osState = "Specialized", hyperVGeneration = "V2",
+      -- vm-app-01 is a Trusted Launch VM: its disks need the feature.
+      features = { { name = "SecurityType", value = "TrustedLaunchSupported" } },
       identifier = { publisher = "contoso", offer = "app", sku = "prod" } } }, GALLERY_API)))
     t.advance(10)
   end

@@ -46,6 +46,14 @@ function C.counters(em)
   return c
 end
 
+-- disk_sha256(em, id) -> the SHA-256 (hex) of a disk's bytes, as the
+-- emulator's admin API reads them (asserts that it answers 200).
+function C.disk_sha256(em, id)
+  local status, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
+  require("luassert").are.equal(200, status, json.encode(body))
+  return body.sha256
+end
+
 function C.enc(id)
   return (id:gsub("[^%w%-_%.]", function(ch) return string.format("%%%02X", ch:byte()) end))
 end

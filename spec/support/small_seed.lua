@@ -23,18 +23,8 @@ end
 local path
 function S.file()
   if path then return path end
-  local json = require "cjson"
-  local p = io.popen([[lua5.4 -e 'package.path="./lua/?.lua;"..package.path; ]] ..
-    [[print(require("cjson").encode(require("azrp.emulator.seed").default()))']])
-  local seed = json.decode(p:read("*a"))
-  p:close()
-  S.shrink(seed)
-  local base = os.tmpname()
-  os.remove(base)
-  path = base .. ".json"
-  local f = assert(io.open(path, "w"))
-  f:write(json.encode(seed))
-  f:close()
+  local seed_file = require "support.seed"
+  path = seed_file.write(S.shrink(seed_file.demo()))
   return path
 end
 

@@ -2,6 +2,7 @@
 -- collections, in the shape of `az restore-point collection`.
 local command = require "azrp.cli.command"
 local O = require "azrp.cli.options"
+local verbs = require "azrp.cli.verbs"
 
 local COLUMNS = {
   { "Name", "name" },
@@ -28,11 +29,7 @@ local create = command.action{
     O.TAGS },
   examples = { "azrp collection create -g rg-prod --collection-name rpc-app --source-id /subscriptions/.../virtualMachines/vm-app-01" },
   columns = COLUMNS,
-  check = function(opts)
-    local tags, err = O.tags(opts.tags)
-    if not tags then return nil, err end
-    return true
-  end,
+  check = verbs.check_tags,
   run = function(api, opts)
     local location = opts.location
     if not location then
@@ -47,41 +44,30 @@ local create = command.action{
   end,
 }
 
-local show = command.action{
+local show = verbs.show{
   name = "collection show",
   summary = "Show a restore point collection.",
   options = { O.RESOURCE_GROUP, O.COLLECTION,
     { "restore-points", flag = true, help = "include the collection's restore points" } },
   columns = COLUMNS,
-  run = function(api, opts)
-    local p = params(opts)
-    if opts.restore_points then p.expand = "restorePoints" end
-    return api:call("RestorePointCollections_Get", p)
-  end,
+  op = "RestorePointCollections_Get", params = params, expand = { "restore_points", "restorePoints" },
 }
 
-local list = command.action{
+local list = verbs.list{
   name = "collection list",
   summary = "List the restore point collections of a resource group.",
   options = { O.RESOURCE_GROUP },
   columns = COLUMNS,
-  run = function(api, opts)
-    local items, err = api:list("RestorePointCollections_List", { resource_group_name = opts.resource_group })
-    if not items then return nil, err end
-    return require("azrp.cli.output").list(items)
-  end,
+  op = "RestorePointCollections_List",
+  params = function(opts) return { resource_group_name = opts.resource_group } end,
 }
 
-local list_all = command.action{
+local list_all = verbs.list{
   name = "collection list-all",
   summary = "List every restore point collection of the subscription.",
   options = {},
   columns = COLUMNS,
-  run = function(api)
-    local items, err = api:list("RestorePointCollections_ListAll", {})
-    if not items then return nil, err end
-    return require("azrp.cli.output").list(items)
-  end,
+  op = "RestorePointCollections_ListAll", params = function() return {} end,
 }
 
 local update = command.action{
@@ -91,11 +77,7 @@ local update = command.action{
     { "tags", list = true, required = true, metavar = "KEY=VALUE", param = "body.tags",
       help = "the collection's new tags, space-separated (\"\" clears them)" } },
   columns = COLUMNS,
-  check = function(opts)
-    local tags, err = O.tags(opts.tags)
-    if not tags then return nil, err end
-    return true
-  end,
+  check = verbs.check_tags,
   run = function(api, opts)
     local p = params(opts)
     p.body = { tags = O.tags(opts.tags) }
@@ -103,18 +85,11 @@ local update = command.action{
   end,
 }
 
-local delete = command.action{
+local delete = verbs.delete{
   name = "collection delete",
   summary = "Delete a restore point collection and every restore point in it.",
   options = { O.RESOURCE_GROUP, O.COLLECTION, O.NO_WAIT },
-  run = function(api, opts)
-    local op, err = api:begin("RestorePointCollections_Delete", params(opts))
-    if not op then return nil, err end
-    local _
-    if opts.no_wait then _, err = api:accepted(op) else _, err = api:finish(op) end
-    if err then return nil, err end
-    return command.NOTHING
-  end,
+  op = "RestorePointCollections_Delete", params = params,
 }
 
 return command.group{

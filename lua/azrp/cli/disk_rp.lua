@@ -3,6 +3,7 @@
 -- result of grant, printed on stdout only: never in a log or an error.
 local command = require "azrp.cli.command"
 local O = require "azrp.cli.options"
+local verbs = require "azrp.cli.verbs"
 
 local RP = { "restore-point-name", required = true, metavar = "NAME", param = "restore_point_name",
   help = "the restore point (in --collection-name)" }
@@ -17,33 +18,33 @@ local COLUMNS = {
   { "CompletionPercent", "properties.completionPercent" },
 }
 
-local function params(opts, with_name)
-  local p = { resource_group_name = opts.resource_group, restore_point_collection_name = opts.collection_name,
+-- The restore point's parameters.
+local function rp_params(opts)
+  return { resource_group_name = opts.resource_group, restore_point_collection_name = opts.collection_name,
     restore_point_name = opts.restore_point_name }
-  if with_name then p.disk_restore_point_name = opts.name end
+end
+
+-- The disk restore point's (--name in the restore point).
+local function params(opts)
+  local p = rp_params(opts)
+  p.disk_restore_point_name = opts.name
   return p
 end
 
-local list = command.action{
+local list = verbs.list{
   name = "disk-rp list",
   summary = "List the disk restore points of a restore point.",
   options = { O.RESOURCE_GROUP, O.COLLECTION, RP },
   columns = COLUMNS,
-  run = function(api, opts)
-    local items, err = api:list("DiskRestorePoint_ListByRestorePoint", params(opts))
-    if not items then return nil, err end
-    return require("azrp.cli.output").list(items)
-  end,
+  op = "DiskRestorePoint_ListByRestorePoint", params = rp_params,
 }
 
-local show = command.action{
+local show = verbs.show{
   name = "disk-rp show",
   summary = "Show a disk restore point.",
   options = { O.RESOURCE_GROUP, O.COLLECTION, RP, NAME },
   columns = COLUMNS,
-  run = function(api, opts)
-    return api:call("DiskRestorePoint_Get", params(opts, true))
-  end,
+  op = "DiskRestorePoint_Get", params = params,
 }
 
 local grant = command.action{
@@ -65,21 +66,17 @@ local grant = command.action{
     return true
   end,
   run = function(api, opts)
-    local p = params(opts, true)
+    local p = params(opts)
     p.body = { access = opts.access, durationInSeconds = math.floor(opts.duration_in_seconds) }
     return api:call("DiskRestorePoint_GrantAccess", p)
   end,
 }
 
-local revoke = command.action{
+local revoke = verbs.call{
   name = "disk-rp revoke",
   summary = "Revoke the access granted to a disk restore point (every SAS URL of it stops working).",
   options = { O.RESOURCE_GROUP, O.COLLECTION, RP, NAME },
-  run = function(api, opts)
-    local _, err = api:call("DiskRestorePoint_RevokeAccess", params(opts, true))
-    if err then return nil, err end
-    return command.NOTHING
-  end,
+  op = "DiskRestorePoint_RevokeAccess", params = params,
 }
 
 return command.group{

@@ -5,6 +5,7 @@
 local command = require "azrp.cli.command"
 local O = require "azrp.cli.options"
 local output = require "azrp.cli.output"
+local verbs = require "azrp.cli.verbs"
 
 local NAME = { "name", short = "n", required = true, metavar = "NAME", param = "restore_point_name",
   help = "restore point" }
@@ -25,16 +26,6 @@ local COLUMNS = {
 local function params(opts)
   return { resource_group_name = opts.resource_group, restore_point_collection_name = opts.collection_name,
     restore_point_name = opts.name }
-end
-
--- Starts op and waits as --no-wait says; the result, or NOTHING.
-local function settle(api, op, opts)
-  if opts.no_wait then
-    local _, err = api:accepted(op)
-    if err then return nil, err end
-    return command.NOTHING
-  end
-  return api:finish(op)
 end
 
 local create = command.action{
@@ -75,21 +66,17 @@ local create = command.action{
     p.body = { properties = props }
     local op, err = api:begin("RestorePoints_Create", p)
     if not op then return nil, err end
-    return settle(api, op, opts)
+    return verbs.settle(api, op, opts)
   end,
 }
 
-local show = command.action{
+local show = verbs.show{
   name = "rp show",
   summary = "Show a restore point.",
   options = { O.RESOURCE_GROUP, O.COLLECTION, NAME,
     { "instance-view", flag = true, help = "include the instance view (each disk's replication status)" } },
   columns = COLUMNS,
-  run = function(api, opts)
-    local p = params(opts)
-    if opts.instance_view then p.expand = "instanceView" end
-    return api:call("RestorePoints_Get", p)
-  end,
+  op = "RestorePoints_Get", params = params, expand = { "instance_view", "instanceView" },
 }
 
 local list = command.action{
@@ -107,18 +94,11 @@ local list = command.action{
   end,
 }
 
-local delete = command.action{
+local delete = verbs.delete{
   name = "rp delete",
   summary = "Delete a restore point.",
   options = { O.RESOURCE_GROUP, O.COLLECTION, NAME, O.NO_WAIT },
-  run = function(api, opts)
-    local op, err = api:begin("RestorePoints_Delete", params(opts))
-    if not op then return nil, err end
-    local _
-    _, err = settle(api, op, opts)
-    if err then return nil, err end
-    return command.NOTHING
-  end,
+  op = "RestorePoints_Delete", params = params,
 }
 
 -- "properties.provisioningState=Succeeded" -> path parts, wanted value.

@@ -1,7 +1,8 @@
 -- The emulator-only admin API under /_emulator/: what tests, benchmarks
 -- and rehearsals need that Azure has no API for — writing a disk's bytes as
--- the guest would, reading their SHA-256, counting requests, moving time,
--- minting tokens.  Resource ids in paths are percent-encoded as one segment.
+-- the guest would (or filling them with pseudo-random extents), reading
+-- their SHA-256, counting requests and the bytes the blob endpoint served,
+-- moving time, minting tokens.  Resource ids in paths are percent-encoded as one segment.
 local reply = require "azrp.emulator.reply"
 local json = require "azrp.emulator.json"
 
@@ -44,6 +45,15 @@ local function write(em, req)
   if math.type(body.offset) ~= "integer" or body.offset < 0 then
     return reply.error(400, "InvalidParameter", "admin: offset must be a non-negative integer.", "offset")
   end
+  if body.clear == true then
+    -- What a guest's TRIM does: the pages are released (Put Page clear).
+    if math.type(body.length) ~= "integer" or body.length < 0 then
+      return reply.error(400, "InvalidParameter", "admin: clear needs length, a non-negative integer.", "length")
+    end
+    local ok, cerr = c:clear(body.offset, body.length)
+    if not ok then return reply.error(400, "InvalidParameter", "admin: " .. tostring(cerr), "offset") end
+    return reply.json(200, { cleared = body.length, version = c.version })
+  end
   local data
   if type(body.data) == "string" then
     data = b64decode(body.data)
@@ -56,6 +66,28 @@ local function write(em, req)
   local ok, werr = c:write(body.offset, data)
   if not ok then return reply.error(400, "InvalidParameter", "admin: " .. tostring(werr), "offset") end
   return reply.json(200, { written = #data, version = c.version })
+end
+
+-- Deterministic pseudo-random extents (fill.lua): { extents, length,
+-- seed, start?, stride? } -> the extents written.
+local function fill(em, req)
+  local e, c = content_of(em, req.params.id)
+  if not e then return missing(req.params.id) end
+  if not e.x.content then return reply.error(409, "ReadOnly", "admin: only disks can be written.") end
+  local body, err = body_of(req)
+  if not body then return err end
+  local fill_mod = require "azrp.emulator.fill"
+  local plan, why, field = fill_mod.plan(body, c.size)
+  if not plan then return reply.error(400, "InvalidParameter", "admin: " .. why .. ".", field) end
+  local extents = fill_mod.fill(c, plan)
+  return reply.json(200, { extents = extents, written = plan.extents * plan.length,
+    stride = plan.stride, version = c.version })
+end
+
+-- What the blob endpoint served, per grant and per resource.
+local function blobs(em, req)
+  if not em.blob then return reply.error(501, "NotImplemented", "admin: no blob endpoint.") end
+  return reply.json(200, em.blob:report(req.query.resource))
 end
 
 local function sha256(em, req)
@@ -144,7 +176,9 @@ function M.routes(em)
     { method = "GET", path = A .. "requests", op = "Admin_Requests", handler = function(e, q)
       return reply.json(200, { value = e.log:recent(tonumber(q.query.n or "100")) }) end },
     { method = "POST", path = A .. "disks/{id}/write", op = "Admin_DiskWrite", handler = write },
+    { method = "POST", path = A .. "disks/{id}/fill", op = "Admin_DiskFill", handler = fill },
     { method = "GET", path = A .. "disks/{id}/sha256", op = "Admin_DiskSha256", handler = sha256 },
+    { method = "GET", path = A .. "blobs", op = "Admin_Blobs", handler = blobs },
     { method = "GET", path = A .. "disks/{id}/read", op = "Admin_DiskRead", handler = read },
     { method = "GET", path = A .. "restorePoints/{id}/sizes", op = "Admin_RestorePointSizes", handler = rp_sizes },
     { method = "POST", path = A .. "clock/advance", op = "Admin_ClockAdvance", handler = advance },

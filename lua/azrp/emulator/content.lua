@@ -89,9 +89,11 @@ local function sorted_keys(view)
   return keys
 end
 
--- Returns the bytes [offset, offset + length), clamped at the end of the
--- disk; nil, err when offset lies outside it.
-function View:read(offset, length)
+-- The bytes [offset, offset + length), clamped at the end of the disk, as
+-- a list of strings (whole blocks are the stored strings themselves, not
+-- copies) and their total length; nil, err when offset lies outside it.
+-- What serves a large read: joining the pieces would copy every byte.
+function View:read_parts(offset, length)
   offset = check_int(offset, "offset")
   length = check_int(length, "length")
   if length < 0 then error("length must not be negative", 2) end
@@ -99,14 +101,25 @@ function View:read(offset, length)
     return nil, string.format("offset %d is outside the disk (%d bytes)", offset, self.size)
   end
   local stop = math.min(offset + length, self.size)
-  if stop == offset then return "" end
   local pieces = {}
+  if stop == offset then return pieces, 0 end
+  local blocks = self._blocks
   for i = offset // BLOCK, (stop - 1) // BLOCK do
     local base = i * BLOCK
     local from, to = math.max(offset, base) - base, math.min(stop, base + BLOCK) - base
-    local b = self._blocks[i] or zeros_block()
+    local b = blocks[i] or zeros_block()
     pieces[#pieces + 1] = (from == 0 and to == BLOCK) and b or b:sub(from + 1, to)
   end
+  return pieces, stop - offset
+end
+
+-- Returns the bytes [offset, offset + length), clamped at the end of the
+-- disk; nil, err when offset lies outside it.
+function View:read(offset, length)
+  check_int(offset, "offset")
+  if check_int(length, "length") < 0 then error("length must not be negative", 2) end
+  local pieces, err = self:read_parts(offset, length)
+  if not pieces then return nil, err end
   return table.concat(pieces)
 end
 
@@ -348,11 +361,46 @@ function Content:write(offset, data)
   for i = offset // BLOCK, (stop - 1) // BLOCK do
     local base = i * BLOCK
     local from, to = math.max(offset, base) - base, math.min(stop, base + BLOCK) - base
-    local piece = data:sub(base + from - offset + 1, base + to - offset)
+    -- A block-sized, block-aligned write is stored as given, not copied.
+    local piece = (#data == BLOCK and from == 0 and to == BLOCK) and data
+      or data:sub(base + from - offset + 1, base + to - offset)
     self:_store(i, patched_block(self._blocks[i], from, to, piece))
   end
   self.version = self.version + 1
   self._cell = {}   -- other bytes now: no longer shared with any view
+  return true
+end
+
+-- Clears [offset, offset + length) to zeros, as Put Page's clear does:
+-- whole blocks in the range are released (they read as zeros and are no
+-- longer listed by page_ranges), the ends of partial ones zeroed.  nil,
+-- err if the range does not fit.
+function Content:clear(offset, length)
+  offset = check_int(offset, "offset")
+  length = check_int(length, "length")
+  if length < 0 then error("length must not be negative", 2) end
+  local stop = offset + length
+  if offset < 0 or stop > self.size then
+    return nil, string.format("a clear of %d bytes at offset %d does not fit in the disk (%d bytes)",
+      length, offset, self.size)
+  end
+  if length == 0 then return true end
+  for i = offset // BLOCK, (stop - 1) // BLOCK do
+    local base = i * BLOCK
+    local from, to = math.max(offset, base) - base, math.min(stop, base + BLOCK) - base
+    local old = self._blocks[i]
+    if old then
+      if from == 0 and (to == BLOCK or base + to >= self.size) then
+        self._blocks[i] = nil
+        self._stored = self._stored - block_len(self.size, i)
+        self._keys = nil
+      else
+        self._blocks[i] = patched_block(old, from, to, string.rep("\0", to - from))
+      end
+    end
+  end
+  self.version = self.version + 1
+  self._cell = {}
   return true
 end
 
@@ -407,6 +455,63 @@ function M.delta(snap, prev)
     if not snap._blocks[i] and i * BLOCK < snap.size and p ~= zero then changed(i) end
   end
   return { changed_blocks = n, changed_bytes = bytes }
+end
+
+-- The differences of snap from prev (an earlier view of the same disk)
+-- within [offset, offset + length), as Get Page Ranges Diff lists them:
+-- { first, last, clear } sorted by first, 512-aligned, adjacent ones of a
+-- kind merged.  A block whose bytes differ is a page range (clear false)
+-- when snap holds it and a clear range (clear true) when snap no longer
+-- does (released since prev); bytes are compared, so a block rewritten
+-- with what it held is no change.
+function M.diff(snap, prev, offset, length)
+  if not is_view(snap) or not is_view(prev) then error("content.diff needs two views", 2) end
+  offset = check_int(offset or 0, "offset")
+  length = check_int(length or (snap.size - offset), "length")
+  if length < 0 then error("length must not be negative", 2) end
+  if offset < 0 or offset > snap.size then
+    return nil, string.format("offset %d is outside the disk (%d bytes)", offset, snap.size)
+  end
+  local lo = offset - offset % M.SECTOR_SIZE
+  local hi = math.min(offset + length, snap.size)
+  hi = hi + (-hi) % M.SECTOR_SIZE
+  local out = {}
+  if length == 0 then return out end
+  local zero = zeros_block()
+  local a, b = sorted_keys(snap), sorted_keys(prev)
+  local cur, old = snap._blocks, prev._blocks
+  local ia, ib = 1, 1
+  local first_block, last_block = lo // BLOCK, (hi - 1) // BLOCK
+  while true do
+    local ka, kb = a[ia], b[ib]
+    if not ka and not kb then break end
+    local i
+    if kb == nil or (ka ~= nil and ka <= kb) then i = ka else i = kb end
+    if ka == i then ia = ia + 1 end
+    if kb == i then ib = ib + 1 end
+    if i > last_block then break end
+    if i >= first_block and i * BLOCK < snap.size then
+      local c, p = cur[i], old[i]
+      if i * BLOCK >= prev.size then p = nil end
+      local clear
+      if c then
+        if c ~= (p or zero) then clear = false end
+      elseif p and p ~= zero then
+        clear = true
+      end
+      if clear ~= nil then
+        local first = math.max(i * BLOCK, lo)
+        local stop = math.min(i * BLOCK + block_len(snap.size, i), hi)
+        local last = out[#out]
+        if last and last.clear == clear and last.last + 1 == first then
+          last.last = stop - 1
+        else
+          out[#out + 1] = { first = first, last = stop - 1, clear = clear }
+        end
+      end
+    end
+  end
+  return out
 end
 
 -- The parts of a view that persist (state.lua): size and the block map,

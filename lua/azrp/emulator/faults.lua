@@ -5,6 +5,10 @@
 -- xTIMES makes a rule fire at most TIMES times, so that
 -- "failed@VirtualMachines_CreateOrUpdate=1x1" fails the next VM PUT and no
 -- other (a rollback's PUT then succeeds),
+-- OPERATION~TEXT narrows a rule to the requests of that operation whose
+-- path holds TEXT (case-insensitive), e.g.
+-- "failed@RestorePoints_Create~/restorePointCollections/rpc-a-northeurope/=1"
+-- fails the copies made in one collection and no other,
 -- and an optional retry_after=SECONDS (default 1), the nominal wait that
 -- injected 429s and 503s ask for.
 -- The same spec and seed give the same faults for the same sequence of
@@ -49,6 +53,11 @@ function M.parse(spec)
     else
       local name, op = key:match("^([^@]+)@(.+)$")
       name = name or key
+      local where
+      if op then
+        local o, w = op:match("^([^~]*)~(.+)$")
+        if o then op, where = o ~= "" and o or nil, w:lower() end
+      end
       if not M.NAMES[name] then
         local names = {}
         for n in pairs(M.NAMES) do names[#names + 1] = n end
@@ -61,7 +70,7 @@ function M.parse(spec)
         return nil, string.format("fault '%s' needs a probability from 0 to 1 (and optionally xTIMES), got '%s'",
           key, value)
       end
-      rules[#rules + 1] = { name = name, op = op, p = p, left = times and tonumber(times) }
+      rules[#rules + 1] = { name = name, op = op, where = where, p = p, left = times and tonumber(times) }
     end
   end
   return rules, seed
@@ -111,7 +120,8 @@ function M:pick(req, route)
     if M.NAMES[forced] then return make(forced, tonumber(req.headers["x-azrp-fault-seconds"] or "")) end
   end
   for _, r in ipairs(self.rules) do
-    if (not r.op or r.op == route.op) and (r.left == nil or r.left > 0) and self:random() < r.p then
+    if (not r.op or r.op == route.op) and (not r.where or (req.path or ""):lower():find(r.where, 1, true))
+      and (r.left == nil or r.left > 0) and self:random() < r.p then
       if r.left then r.left = r.left - 1 end
       return make(r.name)
     end

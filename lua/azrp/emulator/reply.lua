@@ -23,6 +23,25 @@ function M.text(status, text, content_type, headers)
   return { status = status, headers = headers, body = text }
 end
 
+-- A body made of many strings (a large blob read: the stored blocks
+-- themselves), which the server writes one after another instead of
+-- joining them.  res.parts and res.length hold it; res.body, their
+-- concatenation, is made only when something reads it (an in-process
+-- caller, a fault that cuts the body).
+local lazy_body = { __index = function(res, k)
+  if k ~= "body" then return nil end
+  local s = table.concat(res.parts)
+  rawset(res, "body", s)
+  return s
+end }
+
+function M.parts(status, parts, length, content_type, headers)
+  headers = headers or {}
+  headers["content-type"] = content_type or "application/octet-stream"
+  headers["content-length"] = tostring(length)
+  return setmetatable({ status = status, headers = headers, parts = parts, length = length }, lazy_body)
+end
+
 -- The CloudError shape: {"error": {"code", "message", "target"?, "details"?}}.
 function M.error(status, code, message, target, extra)
   local e = { code = code, message = message, target = target }

@@ -7,7 +7,10 @@
 --                  subnets = { { name, prefix } } } }
 --   disk_encryption_sets = { { resource_group, name, location, encryption_type?, key_url? } }
 --   disks = { { resource_group, name, location, sku, size_gb, max_shares?, os_type?,
---               hyper_v?, zones?, disk_encryption_set?, network_access_policy? } }
+--               hyper_v?, zones?, disk_encryption_set?, network_access_policy?,
+--               disk_access? } }   network_access_policy AllowAll | AllowPrivate |
+--               DenyAll; disk_access (a name in the group or an id) defaults to
+--               "<disk>-access" for AllowPrivate
 --   vms = { { resource_group, name, location, size, os_type, image?,
 --             os_disk = { size_gb, sku, ephemeral?, disk_encryption_set? },
 --             data_disks = { { lun, size_gb, sku, caching?, disk_encryption_set? }
@@ -190,8 +193,9 @@ function M.check(seed)
     if d.hyper_v ~= nil and d.hyper_v ~= "V1" and d.hyper_v ~= "V2" then
       return nil, string.format("disks[%d].hyper_v must be \"V1\" or \"V2\"", i)
     end
-    if not string_or_nil(d.disk_encryption_set) or not string_or_nil(d.network_access_policy) then
-      return nil, string.format("disks[%d].disk_encryption_set and network_access_policy must be strings", i)
+    if not string_or_nil(d.disk_encryption_set) or not string_or_nil(d.network_access_policy)
+      or not string_or_nil(d.disk_access) then
+      return nil, string.format("disks[%d].disk_encryption_set, network_access_policy and disk_access must be strings", i)
     end
   end
   for i, vm in ipairs(seed.vms or {}) do
@@ -288,12 +292,16 @@ function M.apply(em, seed)
   for i, d in ipairs(seed.disks or {}) do
     local sub = d.subscription or sub0
     local set = des_ref(sub, d.resource_group, d.disk_encryption_set)
+    local disk_access = d.disk_access or (d.network_access_policy == "AllowPrivate" and d.name .. "-access") or nil
+    if disk_access and disk_access:sub(1, 1) ~= "/" then
+      disk_access = rid(sub, d.resource_group, "Microsoft.Compute", "diskAccesses", disk_access)
+    end
     request(em, string.format("disks[%d]", i), "PUT",
       rid(sub, d.resource_group, "Microsoft.Compute", "disks", d.name),
       { location = d.location, sku = { name = d.sku or "Premium_LRS" }, zones = d.zones, properties = {
         creationData = { createOption = "Empty" }, diskSizeGB = math.tointeger(d.size_gb),
         maxShares = d.max_shares and math.tointeger(d.max_shares), osType = d.os_type,
-        hyperVGeneration = d.hyper_v, networkAccessPolicy = d.network_access_policy,
+        hyperVGeneration = d.hyper_v, networkAccessPolicy = d.network_access_policy, diskAccessId = disk_access,
         encryption = set and { diskEncryptionSetId = set.id } or nil } }, API.disks)
   end
   for i, vm in ipairs(seed.vms or {}) do

@@ -44,13 +44,25 @@ end
 local function write_response(stream, req, res, fault)
   local h = http_headers.new()
   h:append(":status", tostring(res.status))
-  local body = res.body or ""
   for k, v in pairs(res.headers) do h:append(k, v) end
   local no_body = req.method == "HEAD" or res.status == 204 or res.status == 304
+  if fault and fault.name == "reset" then return drop(stream) end
+  -- A body in parts (reply.parts) goes out part by part, never joined.
+  local parts = not fault and not no_body and rawget(res, "parts")
+  if parts then
+    stream:write_headers(h, false)
+    local n = #parts
+    if n == 0 then return stream:write_chunk("", true) end
+    for i = 1, n do
+      -- A client gone mid-body: stop writing to it.
+      if not stream:write_chunk(parts[i], i == n) then return end
+    end
+    return
+  end
+  local body = res.body or ""
   if not res.headers["content-length"] and not no_body then
     h:append("content-length", tostring(#body))
   end
-  if fault and fault.name == "reset" then return drop(stream) end
   if no_body then
     stream:write_headers(h, true)
     return

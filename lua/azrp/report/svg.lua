@@ -126,8 +126,11 @@ local function tick_step(span)
 end
 
 local function tick_label(v, step)
-  local d = math.max(0, -math.floor(math.log(step) / math.log(10) + 1e-9))
-  return string.format("%." .. d .. "f s", v)
+  -- Decimals for the step; %d, not concatenation: LuaJIT's math.max(0, -0)
+  -- is -0, which would make the format "%.-0f".
+  local d = -math.floor(math.log(step) / math.log(10) + 1e-9)
+  if d < 1 then d = 0 end
+  return string.format(string.format("%%.%df s", d), v)
 end
 
 --- render(r) -> r's timeline as SVG text, ending in a newline.

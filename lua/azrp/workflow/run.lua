@@ -154,9 +154,11 @@ function Run:sleep(seconds)
 end
 
 -- Waits for every operation of ops; on_done(i, value, err) as each ends
--- (its own timing), progress(i, pct, disks) as copies replicate.  Returns
--- the interrupted error when a signal comes first (the operations go on).
-function Run:await(ops, on_done, progress)
+-- (its own timing), progress(i, pct, disks) as copies replicate, tick(i)
+-- for each operation still running once a round (optional: a workflow
+-- that follows the resource itself).  Returns the interrupted error when
+-- a signal comes first (the operations go on).
+function Run:await(ops, on_done, progress, tick)
   local left, last = #ops, {}
   local done = {}
   while left > 0 do
@@ -175,6 +177,9 @@ function Run:await(ops, on_done, progress)
       end
     end
     if left == 0 then break end
+    if tick then
+      for i in ipairs(ops) do if not done[i] then tick(i) end end
+    end
     local e = self:interrupted()
     if e then return nil, e end
     self.client:wait(1)
@@ -356,6 +361,9 @@ local function create_rest(self, specs, todo, out)
     local spec = specs[which[j]]
     if spec.progress then spec.progress(pct, disks) end
     self:emit{ type = "progress", step = self.current, name = spec.name, percent = pct, disks = disks }
+  end, function(j)
+    local spec = specs[which[j]]
+    if spec.watch then spec.watch() end
   end)
 end
 
@@ -363,7 +371,8 @@ end
 -- a name taken by something not of this run).  spec = { key (unique in
 -- the run), kind, id (the ARM id the PUT makes), name, op (the create
 -- operation), params, keep = bool (cleanup leaves it), progress =
--- function(pct, disks) }.  The resources are created concurrently, each
+-- function(pct, disks), watch = function() (called while the create
+-- runs, to follow the resource: it paces itself) }.  The resources are created concurrently, each
 -- a substep of the current step.
 function Run:create_all(specs)
   for _, s in ipairs(specs) do check_spec(s, 3) end

@@ -22,9 +22,21 @@
 -- "vhd", default "raw"), chunk_mib (default 4), parallel (default 8),
 -- sas_seconds (the grant's duration, default 3600), overwrite (default
 -- false: an existing output is refused).
+--
+-- Incremental: base_image (an earlier export of the same disk, in the
+-- same format) and base_source_id (the disk restore point or snapshot it
+-- was read from), and optionally base_sha256 (its digest, from that
+-- export's report: checked before anything is asked of Azure).  Only the
+-- ranges changed since the base (Get Page Ranges with
+-- x-ms-previous-snapshot-url: the base's SAS) are read, into a sparse
+-- copy of the base image; the ranges the diff says were cleared become
+-- holes.  A service that does not give such a diff for the source is
+-- said to, and nothing is written.
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
+local base = require "azrp.workflows.export.base"
 local pages = require "azrp.workflows.export.pages"
+local sources = require "azrp.workflows.export.sources"
 local transfer = require "azrp.workflows.export.transfer"
 local vhd = require "azrp.workflows.export.vhd"
 
@@ -40,42 +52,19 @@ end
 
 local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
--- The source's kind from its id: the operations that read, grant and
--- revoke, and the journal kind of its grant.
-local SOURCES = {
-  { pattern = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft%.Compute/restorePointCollections/[^/]+/restorePoints/[^/]+/diskRestorePoints/([^/]+)$",
-    prefix = "DiskRestorePoint", kind = "sas_disk_restore_point" },
-  { pattern = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft%.Compute/disks/([^/]+)$",
-    prefix = "Disks", kind = "sas_disk" },
-  { pattern = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsoft%.Compute/snapshots/([^/]+)$",
-    prefix = "Snapshots", kind = "sas_snapshot" },
-}
-
-local function source_of(id)
-  for _, s in ipairs(SOURCES) do
-    local name = id:match(s.pattern)
-    if name then return s, name end
-  end
-end
-
 -- ---------------------------------------------------------------------
 -- Config
 
 local KNOWN = { source_id = "string", output = "string", format = "string", chunk_mib = "number",
-  parallel = "number", sas_seconds = "number", overwrite = "boolean" }
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close(); return true end
-  return false
-end
+  parallel = "number", sas_seconds = "number", overwrite = "boolean", base_image = "string",
+  base_source_id = "string", base_sha256 = "string" }
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
   local known, kerr = workflow.check_settings(config, KNOWN)
   if not known then return nil, kerr end
   if not config.source_id then return nil, config_error("source_id", "is required (a disk restore point, disk or snapshot id)") end
-  if not source_of(config.source_id) then
+  if not sources.of(config.source_id) then
     return nil, config_error("source_id", "%q is not the id of a disk restore point, a disk or a snapshot", config.source_id)
   end
   if not config.output or config.output == "" then return nil, config_error("output", "is required (the image's path)") end
@@ -95,14 +84,16 @@ function M.check(config)
   if c.sas_seconds ~= math.floor(c.sas_seconds) or c.sas_seconds < 60 then
     return nil, config_error("sas_seconds", "must be a whole number of seconds, at least 60")
   end
-  if exists(c.output) and not c.overwrite then
+  if base.file_size(c.output) and not c.overwrite then
     return nil, config_error("output", "%s exists (set overwrite = true to replace it)", c.output)
   end
+  local ok, berr = base.check(c)
+  if not ok then return nil, berr end
   return c
 end
 
 function M.base_name(config)
-  local _, name = source_of(config.source_id)
+  local _, name = sources.of(config.source_id)
   return name
 end
 
@@ -118,9 +109,8 @@ local function part(ctx) return ctx.config.output .. ".azrp-part" end
 local steps = {}
 
 function steps.preflight(ctx)
-  local src = source_of(ctx.config.source_id)
-  local body, err = ctx.client:call(src.prefix == "DiskRestorePoint" and "DiskRestorePoint_Get" or (src.prefix .. "_Get"),
-    { id = ctx.config.source_id })
+  local src = sources.of(ctx.config.source_id)
+  local body, err = ctx.client:call(src.get, { id = ctx.config.source_id })
   if not body then
     if err.status == 404 then return nil, config_error("source_id", "no %s", ctx.config.source_id) end
     return nil, err
@@ -139,26 +129,27 @@ function steps.preflight(ctx)
   end
   ctx:set("source", { id = body.id or ctx.config.source_id, size_bytes = p.diskSizeBytes or
     (p.diskSizeGB and p.diskSizeGB * 1024 * MiB) })
+  if ctx.config.base_image then return base.check_source(ctx, src, p) end
   return true
 end
 
 -- The SAS: granted (or extended: Azure hands back the same URL), never
 -- journalled; the journal says a grant exists, so that cleanup revokes it.
-local function grant(ctx)
-  local src = source_of(ctx.config.source_id)
-  local known = ctx.resources.sas
+local function grant(ctx, key, id)
+  key, id = key or "sas", id or ctx.config.source_id
+  local src = sources.of(id)
+  local known = ctx.resources[key]
   if not known or known.state == "deleted" then
-    ctx:record{ type = "intent", key = "sas", kind = src.kind, id = ctx.config.source_id,
-      name = "read access (SAS)", step = ctx.current, keep = false }
+    ctx:record{ type = "intent", key = key, kind = src.kind, id = id,
+      name = key == "sas" and "read access (SAS)" or "read access to the base (SAS)", step = ctx.current, keep = false }
   end
-  local res, err = ctx.client:call(src.prefix .. "_GrantAccess", { id = ctx.config.source_id,
+  local res, err = ctx.client:call(src.prefix .. "_GrantAccess", { id = id,
     body = { access = "Read", durationInSeconds = ctx.config.sas_seconds } })
   if not res then return nil, err end
   if type(res) ~= "table" or type(res.accessSAS) ~= "string" then
-    return nil, export_error("NoAccessSAS", "the grant on %s answered without an accessSAS", ctx.config.source_id)
+    return nil, export_error("NoAccessSAS", "the grant on %s answered without an accessSAS", id)
   end
-  if ctx.resources.sas.state ~= "created" then ctx:record{ type = "created", key = "sas", id = ctx.config.source_id } end
-  ctx.sas = res.accessSAS
+  if ctx.resources[key].state ~= "created" then ctx:record{ type = "created", key = key, id = id } end
   return res.accessSAS
 end
 
@@ -184,32 +175,45 @@ local function shape(ctx, url)
   return { blob_bytes = total, disk_bytes = footer and total - 512 or total, footer = footer }
 end
 
--- Every page range, following NextMarker.
-local function page_ranges(ctx, url)
-  local all, marker = {}, nil
+-- Every page range, following NextMarker; with base_url, the ranges
+-- changed since that earlier point, and those cleared.
+local function page_ranges(ctx, url, base_url)
+  local all, cleared, marker = {}, {}, nil
+  local headers = base_url and { ["x-ms-previous-snapshot-url"] = base_url } or nil
   repeat
     local u = url .. "&comp=pagelist" .. (marker and ("&marker=" .. marker:gsub("[^%w%-%._~]", function(ch)
       return string.format("%%%02X", ch:byte()) end)) or "")
-    local res, err = transfer.get(ctx.client, u):wait()
+    local res, err = transfer.get(ctx.client, u, headers):wait()
+    if base_url and res and res.status >= 400 and res.status < 500 and res.status ~= 403 then
+      return nil, export_error("DiffNotSupported", "the service gives no changed ranges of %s since %s (HTTP %d %s); "
+        .. "export it without base_image", ctx.config.source_id, ctx.config.base_source_id, res.status,
+        tostring(res.headers and res.headers["x-ms-error-code"] or ""))
+    end
     if not res or res.status ~= 200 then return nil, blob_error("Get Page Ranges", res, err) end
-    local ranges, next_marker = pages.parse(res.body)
+    local ranges, next_marker, clear = pages.parse(res.body)
     if not ranges then return nil, export_error("BadPageList", "%s", next_marker) end
     for _, r in ipairs(ranges) do all[#all + 1] = r end
+    for _, r in ipairs(clear) do cleared[#cleared + 1] = r end
     marker = next_marker
   until not marker
-  return all
+  return all, cleared
 end
 
 function steps.download(ctx)
   local cfg = ctx.config
   local url, err = grant(ctx)
   if not url then return nil, err end
+  local base_url
+  if cfg.base_image then
+    base_url, err = grant(ctx, "base_sas", cfg.base_source_id)
+    if not base_url then return nil, err end
+  end
   local s
   s, err = shape(ctx, url)
   if not s then return nil, err end
-  local ranges
-  ranges, err = page_ranges(ctx, url)
-  if not ranges then return nil, err end
+  local ranges, cleared
+  ranges, cleared = page_ranges(ctx, url, base_url)
+  if not ranges then return nil, cleared end
   local chunk_size = cfg.chunk_mib * MiB
   local list = pages.chunks(ranges, s.disk_bytes, chunk_size)
   -- What the journal says is done is not read again.
@@ -231,7 +235,12 @@ function steps.download(ctx)
     if not f then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
   end
   local size = s.disk_bytes + (cfg.format == "vhd" and vhd.SIZE or 0)
-  local ok, terr = azrp.host.image_truncate(f, size)
+  local ok, terr
+  if base_url then
+    ok, terr = base.start(ctx, f, cleared, s.disk_bytes)
+    if not ok then f:close(); return nil, terr end
+  end
+  ok, terr = azrp.host.image_truncate(f, size)
   if not ok then f:close(); return nil, azrp.error{ kind = "io", code = "TruncateFailed", retryable = false, message = terr } end
   -- Journal the chunks done in batches, each after an fsync of the image:
   -- a chunk the journal names is on disk.
@@ -266,7 +275,7 @@ function steps.download(ctx)
     on_done = function(c, n)
       batch[#batch + 1] = c[1]
       read_bytes = read_bytes + n
-      if #batch >= 64 or azrp.now() - last_flush > 0.5 then
+      if #batch >= 16 or azrp.now() - last_flush > 0.25 then
         local fok, ferr = flush()
         if not fok then werr = werr or ferr end
       end
@@ -313,6 +322,10 @@ function steps.verify(ctx)
   ctx:set("report.disk_sha256", disk_hex)
   ctx:set("report.image", ctx.config.output)
   ctx:set("report.format", ctx.config.format)
+  if ctx.config.base_image then
+    ctx:set("report.base_image", ctx.config.base_image)
+    ctx:set("report.base_source_id", ctx.config.base_source_id)
+  end
   return true
 end
 
@@ -336,6 +349,12 @@ function M.plan(client, config)
   local ok
   ok, err = steps.preflight(ctx)
   if not ok then return nil, err end
+  if cfg.base_image then
+    return { { step = "download", kind = "sas", name = cfg.source_id, change = "read access granted, revoked at the end" },
+      { step = "download", kind = "sas", name = cfg.base_source_id, change = "read access granted, revoked at the end" },
+      { step = "download", kind = "image", name = cfg.output, change = string.format(
+        "+ %s image: a copy of %s with the ranges changed since %s", cfg.format, cfg.base_image, cfg.base_source_id) } }
+  end
   return { { step = "download", kind = "sas", name = cfg.source_id, change = "read access granted, revoked at the end" },
     { step = "download", kind = "image", name = cfg.output, change = string.format("+ %s image of %s bytes (allocated ranges only)",
       cfg.format, tostring(ctx.data.source.size_bytes)) } }

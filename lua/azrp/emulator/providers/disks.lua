@@ -171,6 +171,8 @@ local function network_of(props)
   return out
 end
 
+M.network_of = network_of
+
 -- A property a disk restored or copied from a source keeps: the source's,
 -- or the given one when the source has none; a given value that differs
 -- from the source's is refused rather than silently dropped.

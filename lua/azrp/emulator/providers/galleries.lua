@@ -422,7 +422,17 @@ local function disk_source(em, id, field, location)
   ok, err = check_ready(e, field)
   if not ok then return nil, err end
   if e.x.ephemeral then return bad(field, "Disk '%s' is an ephemeral OS disk and cannot be captured.", e.body.name) end
-  return { snap = e.x.snap or e.x.content:snapshot(), id = e.body.id }
+  return { snap = e.x.snap or e.x.content:snapshot(), id = e.body.id, entry = e }
+end
+
+-- What an OS source is, for the checks against its image definition:
+-- { id, os_type, hyper_v, security, arch } from a disk's or snapshot's
+-- properties.
+local function disk_traits(e)
+  local p = e.body.properties
+  return { id = e.body.id, os_type = p.osType, hyper_v = p.hyperVGeneration,
+    security = p.securityProfile and p.securityProfile.securityType or nil,
+    arch = p.supportedCapabilities and p.supportedCapabilities.architecture or nil }
 end
 
 local function host_caching(d, field, default)
@@ -442,6 +452,7 @@ local function plan_from_disks(em, sp, location)
   local caching, cerr = host_caching(os, SP .. ".osDiskImage", "ReadWrite")
   if not caching then return nil, cerr end
   local snaps = { os = src.snap }
+  local traits = disk_traits(src.entry)
   local storage = { osDiskImage = { source = { id = src.id }, sizeInGB = size_gb(src.snap), hostCaching = caching },
     dataDiskImages = json.array() }
   local data = sp.dataDiskImages
@@ -463,7 +474,7 @@ local function plan_from_disks(em, sp, location)
     storage.dataDiskImages[#storage.dataDiskImages + 1] = { lun = lun, source = { id = dsrc.id },
       sizeInGB = size_gb(dsrc.snap), hostCaching = dc }
   end
-  return { storage = storage, snaps = snaps }
+  return { storage = storage, snaps = snaps, traits = traits }
 end
 
 -- storageProfile.source: a managed image or a VM, whose disks are taken now.
@@ -479,6 +490,7 @@ local function plan_from_source(em, sp, location)
     return bad(field, "%s '%s' is a snapshot or disk: give it as %s.osDiskImage.source.id instead.", field, id, SP)
   end
   local snaps, storage = {}, { source = { id = id }, dataDiskImages = json.array() }
+  local traits
   if t == MANAGED_IMAGE_TYPE:lower() then
     local img = em.store:get_typed(id, MANAGED_IMAGE_TYPE)
     if not img then return nil, reply.error(404, "NotFound", string.format("Image '%s' was not found.", id), field) end
@@ -488,6 +500,7 @@ local function plan_from_source(em, sp, location)
     if not ok then return nil, err end
     local isp = img.body.properties.storageProfile
     storage.source.id = img.body.id
+    traits = { id = img.body.id, os_type = img.x.os_type, hyper_v = img.x.hyper_v }
     snaps.os = img.x.disks.os
     storage.osDiskImage = { sizeInGB = size_gb(snaps.os), hostCaching = isp.osDisk.caching or "ReadWrite" }
     for _, d in ipairs(isp.dataDisks or {}) do
@@ -517,6 +530,10 @@ local function plan_from_source(em, sp, location)
     end
     local os_disk, oerr = disk_of(vsp.osDisk)
     if not os_disk then return nil, oerr end
+    traits = disk_traits(os_disk)
+    traits.id = vm.body.id
+    local vsec = vm.body.properties.securityProfile
+    traits.security = vsec and vsec.securityType or traits.security
     snaps.os = os_disk.x.content:snapshot()
     storage.osDiskImage = { sizeInGB = size_gb(snaps.os), hostCaching = vsp.osDisk.caching or "ReadWrite" }
     for _, d in ipairs(vsp.dataDisks or {}) do
@@ -530,7 +547,61 @@ local function plan_from_source(em, sp, location)
   else
     return bad(field, "%s '%s' must be the id of a managed image or a virtual machine.", field, tostring(id))
   end
-  return { storage = storage, snaps = snaps }
+  return { storage = storage, snaps = snaps, traits = traits }
+end
+
+-- The security types an image definition's features admit (its feature
+-- SecurityType), beyond Standard.
+local ADMITS = {
+  trustedlaunch = { TrustedLaunch = true },
+  trustedlaunchsupported = { TrustedLaunch = true },
+  confidentialvm = { ConfidentialVM = true },
+  confidentialvmsupported = { ConfidentialVM = true },
+  trustedlaunchandconfidentialvmsupported = { TrustedLaunch = true, ConfidentialVM = true },
+}
+
+local function definition_security(dp)
+  for _, f in ipairs(type(dp.features) == "table" and dp.features or {}) do
+    if type(f) == "table" and type(f.name) == "string" and f.name:lower() == "securitytype" then
+      return type(f.value) == "string" and f.value or nil
+    end
+  end
+end
+
+-- Refuses an OS source that the image definition cannot hold, as Azure
+-- does: another OS type, another Hyper-V generation (Conflict), a
+-- Trusted Launch or confidential source in a definition whose features
+-- do not admit it, another architecture.
+local function check_traits(def, traits, field)
+  if not traits then return true end
+  local dp = def.body.properties
+  if traits.os_type and traits.os_type ~= dp.osType then
+    return bad(field, "The source '%s' has OS type '%s'; the gallery image '%s' is '%s'.",
+      traits.id, traits.os_type, def.body.name, dp.osType)
+  end
+  local hv = traits.hyper_v or "V1"
+  if hv ~= (dp.hyperVGeneration or "V1") then
+    return nil, reply.error(409, "Conflict", string.format(
+      "The resource with id '%s' has a different Hypervisor generation ['%s'] than the parent gallery image " ..
+      "Hypervisor generation ['%s'].", traits.id, hv, dp.hyperVGeneration or "V1"), field)
+  end
+  local sec = traits.security
+  if sec and sec ~= "Standard" then
+    local feature = definition_security(dp)
+    local admits = feature and ADMITS[feature:lower()] or {}
+    if not admits[sec] then
+      return bad(field, "The source '%s' has security type '%s'; the gallery image '%s' needs the feature " ..
+        "SecurityType %s to hold it (it has %s).", traits.id, sec, def.body.name,
+        sec == "TrustedLaunch" and "'TrustedLaunchSupported' or 'TrustedLaunch'" or "'ConfidentialVmSupported' or 'ConfidentialVM'",
+        feature and ("'" .. feature .. "'") or "none")
+    end
+  end
+  local arch = traits.arch or "x64"
+  if arch:lower() ~= (dp.architecture or "x64"):lower() then
+    return bad(field, "The source '%s' has architecture '%s'; the gallery image '%s' is '%s'.",
+      traits.id, arch, def.body.name, dp.architecture or "x64")
+  end
+  return true
 end
 
 local function plan_storage(em, body, location)
@@ -784,6 +855,8 @@ local function put_version(em, req)
   if not plan then return perr end
   local publishing, pperr = plan_publishing(body, location, body.location)
   if not publishing then return pperr end
+  local fits, ferr = check_traits(def, plan.traits, plan.storage.source and SP .. ".source.id" or SP .. ".osDiskImage.source.id")
+  if not fits then return ferr end
   local props = type(body.properties) == "table" and body.properties or {}
   local sp_in = type(props.safetyProfile) == "table" and props.safetyProfile or {}
   for _, f in ipairs({ "allowDeletionOfReplicatedLocations", "blockDeletionBeforeEndOfLife" }) do

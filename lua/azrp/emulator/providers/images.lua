@@ -57,6 +57,18 @@ end
 -- Disk sources
 ----------------------------------------------------------------------------
 
+-- Azure makes no managed image of a Trusted Launch or confidential VM or
+-- disk (only a Compute Gallery image definition with the SecurityType
+-- feature holds those).
+local function refuse_security(what, name, security, field)
+  if security and security ~= "Standard" then
+    return bad(field, "%s '%s' has security type '%s', which managed images do not support; " ..
+      "capture it to an Azure Compute Gallery image definition with the feature SecurityType %s instead.",
+      what, name, security, security == "TrustedLaunch" and "TrustedLaunchSupported" or "ConfidentialVmSupported")
+  end
+  return true
+end
+
 -- Resolves one ImageDisk (d, at field) to { snap, ref, entry }.
 local function image_disk_source(em, d, field, location)
   local snap_id = type(d.snapshot) == "table" and d.snapshot.id or nil
@@ -142,6 +154,10 @@ local function plan_from_profile(em, sp, location)
   if not os_state then return nil, serr end
   local src, err = image_disk_source(em, os, field, location)
   if not src then return nil, err end
+  local sp_sec = src.entry.body.properties.securityProfile
+  local fine, serr2 = refuse_security("Disk", src.entry.body.name, sp_sec and sp_sec.securityType,
+    field .. (os.snapshot and ".snapshot.id" or ".managedDisk.id"))
+  if not fine then return nil, serr2 end
   local os_doc, derr = disk_doc(src, os, field, "ReadWrite")
   if not os_doc then return nil, derr end
   os_doc.osType, os_doc.osState = os_type, os_state
@@ -186,6 +202,9 @@ local function plan_from_vm(em, ref, location)
     return bad("location", "VM '%s' is in region '%s'; the image must be created in the same region, not '%s'.",
       vm.body.name, vm.body.location, location)
   end
+  local vsec = vm.body.properties.securityProfile
+  local fine, serr = refuse_security("The virtual machine", vm.body.name, vsec and vsec.securityType, field)
+  if not fine then return nil, serr end
   -- Azure captures only a stopped, generalized VM; the emulator has no
   -- generalize, so a stopped one is enough.
   local power = vm.x.power

@@ -13,6 +13,7 @@ local json = require "azrp.emulator.json"
 local util = require "azrp.emulator.util"
 local content = require "azrp.emulator.content"
 local access = require "azrp.emulator.providers.access"
+local disks = require "azrp.emulator.providers.disks"
 
 local M = {}
 
@@ -146,6 +147,8 @@ local function plan_create(em, body)
       return bad("properties.diskSizeGB", "diskSizeGB must be an integer from 1 to 65536.")
     end
   end
+  local net, nerr = disks.network_of(props)
+  if not net then return nil, nerr end
   local option, oerr = arm.need(body, "properties.creationData.createOption", "properties.creationData.createOption")
   if not option then return nil, oerr end
   option, oerr = arm.enum(option, CREATE_OPTIONS, "properties.creationData.createOption")
@@ -176,7 +179,7 @@ local function plan_create(em, body)
     if size_gb * GIB > snap.size then snap = content.from(snap, size_gb * GIB):snapshot() end
   end
   return { location = location, tags = tags, sku = sku, option = option, source = src,
-    snap = snap, incremental = incremental,
+    snap = snap, incremental = incremental, network = net,
     os_type = os_type or src.props.osType, hyper_v = hyper_v or src.props.hyperVGeneration }
 end
 
@@ -208,8 +211,13 @@ local function update_existing(em, e, body)
     if not t then return terr end
     tags = t
   end
+  local net, nerr = disks.network_of(props)
+  if not net then return nerr end
   if sku then e.body.sku = sku_doc(sku) end
   if tags then e.body.tags = tags end
+  if net.policy then e.body.properties.networkAccessPolicy = net.policy end
+  if net.access_id then e.body.properties.diskAccessId = net.access_id end
+  if net.public then e.body.properties.publicNetworkAccess = net.public end
   return reply.json(200, arm.doc(e))
 end
 
@@ -240,7 +248,8 @@ local function put(em, req)
     provisioningState = "Updating", diskState = "Unattached", timeCreated = arm.now_iso(em),
     uniqueId = util.guid(), osType = plan.os_type, hyperVGeneration = plan.hyper_v,
     encryption = { type = "EncryptionAtRestWithPlatformKey" },
-    networkAccessPolicy = "AllowAll", publicNetworkAccess = "Enabled",
+    networkAccessPolicy = plan.network.policy or "AllowAll", diskAccessId = plan.network.access_id,
+    publicNetworkAccess = plan.network.public or "Enabled",
   }
   if plan.incremental then props.incrementalSnapshotFamilyId = family_id(em, source_unique_id) end
   local doc = arm.tracked(id, M.TYPE, req.params.snapshot, plan.location, plan.tags)
@@ -261,7 +270,8 @@ end
 
 local get = arm.getter(get_entry)
 
--- SnapshotUpdate: tags and sku (the rest of a snapshot is fixed).
+-- SnapshotUpdate: tags, sku and network access (the rest of a snapshot is
+-- fixed).
 local function patch(em, req)
   local e, err = get_entry(em, req)
   if not e then return err end
