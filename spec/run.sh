@@ -61,8 +61,16 @@ collect() {
 # run one suite at a time once the parallel runs are done.
 timing=""
 hosts=""
+# The long crash and load specs (tagged #crash: SIGKILL at every step of
+# a workflow, a fleet under throttling) mostly wait on the emulator, not
+# on the CPU, so each file of them runs as a suite of its own beside the
+# rest of the same Lua's.
+crash_files=$(grep -l '#crash' spec/client/*_spec.lua)
 client_suite() {
-  bg "$1" busted --run="$1" --exclude-tags=timing -o spec/support/summary.lua
+  bg "$1" busted --run="$1" --exclude-tags=timing,crash -o spec/support/summary.lua
+  for f in $crash_files; do
+    bg "$1-$(basename "$f" _spec.lua)" busted --run="$1" --tags=crash --exclude-tags=timing -o spec/support/summary.lua "$f"
+  done
   timing="$timing $1"
 }
 for suite in "$@"; do

@@ -44,7 +44,7 @@ local function count_run_rps(client, run_id)
   return n
 end
 
-describe("a DR drill killed with SIGKILL", function()
+describe("a DR drill killed with SIGKILL #crash", function()
   local em, client, before, state_dir, events
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
@@ -98,7 +98,7 @@ describe("a DR drill killed with SIGKILL", function()
   end
 end)
 
-describe("a DR drill stopped by a signal", function()
+describe("a DR drill stopped by a signal #crash", function()
   local em, client, before, state_dir
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())
@@ -140,7 +140,7 @@ describe("a DR drill stopped by a signal", function()
   end)
 end)
 
-describe("two DR drills at once", function()
+describe("two DR drills at once #crash", function()
   local em, client, state_dir
   setup(function()
     em = C.start("--time-scale 0.002 --seed " .. small_seed.file())

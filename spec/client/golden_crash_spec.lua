@@ -59,7 +59,7 @@ end
 -- Lua 5.4 (and LuaJIT) kill at every event, the older Luas at a few.
 local full = _VERSION == "Lua 5.4" or jit
 
-describe("a golden image run killed with SIGKILL", function()
+describe("a golden image run killed with SIGKILL #crash", function()
   local em, client, state_dir, events
   local killed = 0
   local config = { vm_id = C.VM_ID, gallery_image_id = DEF, target_regions = { "westeurope", "northeurope" } }

@@ -64,7 +64,7 @@ end
 local full = _VERSION == "Lua 5.4" or jit
 
 for _, mode in ipairs({ "new", "in_place" }) do
-  describe("an " .. mode .. " VM restore killed with SIGKILL", function()
+  describe("an " .. mode .. " VM restore killed with SIGKILL #crash", function()
     local em, client, state_dir, events
     local killed = 0
     local config = mode == "new" and { vm_id = C.VM_ID, subnet_id = SUBNET, restore_point_id = RP_ID }

@@ -71,7 +71,7 @@ end
 local full = _VERSION == "Lua 5.4" or jit
 
 for _, faulty in ipairs({ false, true }) do
-  describe("a rotation killed with SIGKILL" .. (faulty and " under 20 % faults" or ""), function()
+  describe("a rotation killed with SIGKILL" .. (faulty and " under 20 % faults" or "") .. " #crash", function()
     local em, client, state_dir, events
     local killed = 0
     setup(function()
