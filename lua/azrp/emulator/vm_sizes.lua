@@ -45,7 +45,7 @@ function M.cores(name)
   local rest = tostring(name):gsub("^%a+_", "", 1)
   local letters, digits, extra, version = rest:match("^(%a+)(%d+)[%-%d]*(%a*)_?(v?%d*)$")
   if not letters then return 1, "standardFamily" end
-  local family = "standard" .. letters:upper() .. (extra:lower():find("s") and "S" or "") .. (version or "") .. "Family"
+  local family = "standard" .. (letters .. extra:gsub("m", "")):upper() .. (version or "") .. "Family"
   return tonumber(digits) or 1, family
 end
 
