@@ -64,6 +64,7 @@ build = {
     -- The workflow runner: steps, journal, resources, cleanup.
     ["azrp.workflow"] = "lua/azrp/workflow/init.lua",
     ["azrp.workflow.journal"] = "lua/azrp/workflow/journal.lua",
+    ["azrp.workflow.preflight"] = "lua/azrp/workflow/preflight.lua",
     ["azrp.workflow.kinds"] = "lua/azrp/workflow/kinds.lua",
     ["azrp.workflow.run"] = "lua/azrp/workflow/run.lua",
     -- The azrp command (bin/azrp).

@@ -115,6 +115,10 @@ const azrp_opdef azrp_opdefs[] = {
   {"ResourceGroups_Delete", "DELETE", RG, "resources", L, FL, D, NB, 0, 0, NULL, 0},
   {"ResourceGroups_List", "GET", SUB "/resourcegroups", "resources", S, FL, R, NB, 1, 0, NULL, 0},
   {"Subscriptions_List", "GET", "/subscriptions", "subscriptions", S, FL, R, NB, 1, 0, NULL, 0},
+  {"Subscriptions_ListLocations", "GET", SUB "/locations", "subscriptions", S, FL, R, NB, 1, 0, "includeExtendedLocations", 0},
+  /* regional capacity: vCPU quotas and VM sizes (preflight) */
+  {"Usage_List", "GET", SUB "/providers/Microsoft.Compute/locations/{location}/usages", "compute", S, FL, R, NB, 1, 0, NULL, 0},
+  {"VirtualMachineSizes_List", "GET", SUB "/providers/Microsoft.Compute/locations/{location}/vmSizes", "compute", S, FL, R, NB, 1, 0, NULL, 0},
   /* network resources a test VM needs */
   {"VirtualNetworks_CreateOrUpdate", "PUT", NP "/virtualNetworks/{virtualNetworkName}", "network", L, FA, W, RB, 0, 0, NULL, 0},
   {"VirtualNetworks_Get", "GET", NP "/virtualNetworks/{virtualNetworkName}", "network", S, FL, R, NB, 0, 0, NULL, 0},

@@ -127,7 +127,7 @@ describe("every registry operation against the emulator", function()
 
   it("has a snake_case method for each of the registry's operations", function()
     local ops = azrp.operations()
-    assert.are.equal(71, #ops)
+    assert.are.equal(74, #ops)
     local snake = require("azrp.client").snake
     for _, def in ipairs(ops) do
       local method = snake(def.id)
@@ -483,6 +483,33 @@ describe("every registry operation against the emulator", function()
     fails("ResourceGroups_Get", { resource_group_name = RG }, 404, "ResourceGroupNotFound")
     fails("Disks_Get", in_rg{ disk_name = "disk-empty" }, 404, "ResourceGroupNotFound")
     assert.is_nil(names(list("ResourceGroups_List"))[RG])
+  end)
+
+  it("lists the subscription's regions, a region's VM sizes and its vCPU usage", function()
+    local locs = names(list("Subscriptions_ListLocations"))
+    assert.is_true(locs.westeurope and locs.northeurope)
+    assert.is_nil(locs.westeurope2)
+    local sizes = {}
+    for _, s in ipairs(list("VirtualMachineSizes_List", { location = LOC })) do sizes[s.name] = s end
+    assert.are.equal(2, sizes.Standard_D2s_v5.numberOfCores)
+    assert.are.equal(8192, sizes.Standard_D2s_v5.memoryInMB)
+    local usage = {}
+    for _, u in ipairs(list("Usage_List", { location = LOC })) do usage[u.name.value] = u end
+    assert.are.equal("Total Regional vCPUs", usage.cores.name.localizedValue)
+    -- the VMs of the subscription in westeurope that are not deallocated
+    local want = 0
+    for _, v in ipairs(list("VirtualMachines_ListAll")) do
+      if v.location == LOC then
+        local iv = ok("VirtualMachines_InstanceView", { resource_group_name = v.id:match("/resourceGroups/([^/]+)/"), vm_name = v.name })
+        local dealloc = false
+        for _, st in ipairs(iv.statuses) do if st.code == "PowerState/deallocated" then dealloc = true end end
+        if not dealloc then want = want + sizes[v.properties.hardwareProfile.vmSize].numberOfCores end
+      end
+    end
+    assert.are.equal(want, usage.cores.currentValue)
+    assert.is_true(usage.cores.limit >= usage.cores.currentValue)
+    assert.is_number(usage.standardDSv5Family.limit)
+    fails("Usage_List", { location = "westeurope2" }, 404)
   end)
 
   it("called every operation of the registry at least once (emulator counters)", function()

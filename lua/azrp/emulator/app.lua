@@ -20,6 +20,7 @@ M.__index = M
 -- The modules that contribute routes, in the order they are registered.
 M.PROVIDERS = {
   "azrp.emulator.providers.resources",
+  "azrp.emulator.providers.locations",
   "azrp.emulator.providers.network",
   "azrp.emulator.providers.disk_encryption_sets",
   "azrp.emulator.providers.disks",

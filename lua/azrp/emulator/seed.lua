@@ -18,6 +18,11 @@
 --             subnet = "<vnet>/<subnet>", security_type?, tags?,
 --             zones?, hyper_v?, disk_encryption_set?, ade? } }
 --   resources = { { path = "<ARM id>", body = { ... } } }   any other PUT
+--   quotas = { { location, name = "cores" | "<family>", limit, subscription? } }
+--               vCPU limits Usage_List reports and VM creates are held to:
+--               "cores" is Total Regional vCPUs, a family is Usage_List's
+--               name.value ("standardDSv5Family", see vm_sizes.lua); unset
+--               ones are 350 (providers/locations.lua)
 --
 -- What a restore must match, per VM (each also checked by the API as
 -- Azure checks it, see vm_rules.lua):
@@ -139,7 +144,8 @@ function M.load(path)
 end
 
 local KNOWN = { tenants = true, apps = true, subscriptions = true, managed_identities = true,
-  resource_groups = true, networks = true, disk_encryption_sets = true, disks = true, vms = true, resources = true }
+  resource_groups = true, networks = true, disk_encryption_sets = true, disks = true, vms = true, resources = true,
+  quotas = true }
 
 local function is_list(v) return type(v) == "table" and (next(v) == nil or v[1] ~= nil) end
 
@@ -176,6 +182,7 @@ function M.check(seed)
     vms = { { "resource_group", "string" }, { "name", "string" }, { "location", "string" }, { "size", "string" },
       { "os_disk", "table" } },
     resources = { { "path", "string" }, { "body", "table" } },
+    quotas = { { "location", "string" }, { "name", "string" }, { "limit", "integer" } },
   }
   for section, fields in pairs(rules) do
     for i, item in ipairs(seed[section] or {}) do

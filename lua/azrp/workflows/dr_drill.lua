@@ -25,6 +25,7 @@
 -- (wall seconds / the emulator's time scale), and both *_wall_seconds.
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
+local preflight = require "azrp.workflow.preflight"
 
 local M = { error_kind = "drill", name = "dr_drill", id_prefix = "drill" }
 
@@ -183,6 +184,16 @@ function steps.preflight(ctx)
         cfg.dr_resource_group, cfg.dr_resource_group, cfg.dr_location)
     end
     return nil, err
+  end
+  -- the DR region exists, and holds the test VM's vCPUs
+  local ok
+  ok, err = preflight.region(c, cfg.dr_location, "dr_location")
+  if not ok then return nil, err end
+  local size = vm.properties.hardwareProfile and vm.properties.hardwareProfile.vmSize
+  if size then
+    ok, err = preflight.cores(c, cfg.dr_location, size, 1, { field = "dr_location",
+      warn = function(msg) ctx:emit{ type = "note", message = msg } end })
+    if not ok then return nil, err end
   end
   ctx:set("exclude_disks", exclude)
   ctx:set("source_vm", { id = vm.id, name = vm.name, location = vm.location })

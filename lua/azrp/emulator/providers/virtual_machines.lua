@@ -488,6 +488,13 @@ local function put(em, req)
   end
   local plan, perr = plan_vm(em, req, body, existing)
   if not plan then return perr end
+  -- vCPU quota (providers/locations.lua): a new VM, or a running one resized.
+  local new_size = body.properties.hardwareProfile.vmSize
+  if em.quota_check and (not existing or (existing.x.power ~= "deallocated"
+      and new_size:lower() ~= existing.body.properties.hardwareProfile.vmSize:lower())) then
+    local qerr = em.quota_check(em, req.params.sub, loc, id, new_size)
+    if qerr then return qerr end
+  end
   local props = body.properties
   local sp = realise(em, req, body, plan, existing)
   local doc = arm.tracked(id, M.TYPE, req.params.vm, loc, tags)
@@ -575,6 +582,10 @@ local function patch(em, req)
   if terr then return terr end
   local hp = body.properties and body.properties.hardwareProfile
   if hp and hp.vmSize then
+    if em.quota_check and e.x.power ~= "deallocated" then
+      local qerr = em.quota_check(em, req.params.sub, e.body.location, e.id, hp.vmSize)
+      if qerr then return qerr end
+    end
     local sp = e.body.properties.storageProfile
     local all = { sp.osDisk }
     for _, d in ipairs(sp.dataDisks or {}) do all[#all + 1] = d end
@@ -649,6 +660,10 @@ local function power_action(action, target, transient)
         "before starting the VM.", sas.body.name))
     end
     local before = e.x.power
+    if target == "running" and before == "deallocated" and em.quota_check then
+      local qerr = em.quota_check(em, req.params.sub, e.body.location, e.id, e.body.properties.hardwareProfile.vmSize)
+      if qerr then return qerr end
+    end
     e.x.power = transient
     local _, headers = em.lro:start{
       sub = req.params.sub, location = e.body.location, api_version = req.query["api-version"],
