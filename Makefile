@@ -134,9 +134,11 @@ rock-jit: deps
 	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
 
 # The API reference (LDoc, config.ld) into docs/api/: generated, not committed.
+# DOCS_DIR elsewhere: spec/client/docs_spec.lua writes to a temporary one.
+DOCS_DIR      ?= docs/api
 docs:
 	@command -v ldoc >/dev/null || sh .ci/ensure-packages lua-ldoc
-	ldoc .
+	ldoc -d $(DOCS_DIR) .
 
 clean:
 	rm -rf $(BUILD)

@@ -222,6 +222,8 @@ local function each(self, id, params, wait_fn, level)
   end
 end
 
+--- each(id, params [, wait]) -> iterator over the items of every page;
+-- on failure it yields false, err once and stops.
 function Client:each(id, params, wait_fn)
   local iter = each(self, id, params, wait_fn, 3)
   return iter
@@ -239,15 +241,26 @@ function Client:list(id, params, wait_fn)
 end
 
 -- The cqueues polling protocol, and the rest of the core client's face.
+
+--- The descriptor to poll for this client (cqueues' pollable protocol).
 function Client:pollfd() return self.core:pollfd() end
+
+--- The events to poll the descriptor for (cqueues' pollable protocol).
 function Client:events() return self.core:events() end
+
+--- Seconds until step() is next due (nil: nothing to wait for).
 function Client:timeout()
   local t = self.core:timeout()
   if self.refresh and (not t or t > 0.05) then t = 0.05 end
   return t
 end
+--- Blocks up to seconds for the client's sockets or timers.
 function Client:wait(seconds) return self.core:wait(seconds) end
+
+--- The client's counters (requests, retries, throttling ...).
 function Client:stats() return self.core:stats() end
+
+--- Closes the client: its connections, and the operations in flight.
 function Client:close() return self.core:close() end
 
 function Client:__tostring()
@@ -255,8 +268,11 @@ function Client:__tostring()
 end
 Client.__close = Client.close
 
--- One method per operation of the registry, e.g. client:restore_points_create{...}.
+--- The registry's methods, { method_name = operation_id }: one method of
+-- Client per operation, e.g. client:restore_points_create{...} -> operation
+-- | nil, err, validated and started as begin(id, params) is.
 M.methods = {}
+--- The pageable operations: { operation_id = true }.
 M.pageable = {}
 for _, def in ipairs(core.operations()) do
   local name = snake(def.id)
@@ -268,6 +284,9 @@ for _, def in ipairs(core.operations()) do
   end
 end
 
+--- The class of the clients M.new makes (their methods).
 M.Client = Client
+
+--- snake(operation_id) -> the method name of an operation (RestorePoints_Create -> restore_points_create).
 M.snake = snake
 return M

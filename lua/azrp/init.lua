@@ -38,6 +38,8 @@ azrp.error = core.error
 
 --- Monotonic seconds (for durations) and Unix seconds (for timestamps).
 azrp.now = core.now
+
+--- Unix seconds (fractional), for timestamps.
 azrp.wall = core.wall
 
 --- What a long-running unattended workflow needs of its host process:
