@@ -34,6 +34,8 @@ local function snake(id)
 end
 
 --- azrp.client(opts) -> client.  Raises on bad options (a programmer's mistake).
+-- @tparam table opts subscription_id, credential, scope, endpoint (default M.ARM) and azrp.core's client options
+-- @return the client
 function M.new(opts)
   if type(opts) ~= "table" then error("azrp.client: expected an options table", 2) end
   local core_opts = {}
@@ -153,12 +155,21 @@ local function start(self, id, params, level)
 end
 
 --- begin(id, params) -> operation | nil, err: validates the body, then starts it.
+-- @string id an operationId of the registry ("RestorePoints_Create")
+-- @tparam table params its path, query and body parameters
+-- @return the operation, or nil and an azrp error naming the field
 function Client:begin(id, params)
   local op, err = start(self, id, params, 3)
   return op, err
 end
 
 --- call(id, params [, wait_opts]) -> result | nil, err: begin and wait.
+-- @string id an operationId of the registry
+-- @tparam table params its parameters
+-- @tparam[opt] table wait_opts as op:wait(opts): timeout, progress
+-- @return the result, or nil and an azrp error
+-- @usage local rp, err = client:call("RestorePoints_Get", { resource_group_name = "rg",
+--   restore_point_collection_name = "rpc", restore_point_name = "rp1" })
 function Client:call(id, params, wait_opts)
   local op, err = start(self, id, params, 3)
   if not op then return nil, err end
