@@ -34,6 +34,8 @@ PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 # and lua-socket are packaged for every Lua).  librsvg2-bin's rsvg-convert
 # checks that a report's timeline.svg renders.
 PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli librsvg2-bin
+# lua-ldoc: `make docs` (the API reference, config.ld).
+PKGS_TEST    += lua-ldoc
 # The hosts suite (spec/hosts): real nginx with its Lua module, real
 # headless Neovim (0.7, LuaJIT, vim.loop).
 PKGS_TEST    += nginx libnginx-mod-http-lua neovim
@@ -43,7 +45,7 @@ SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
 .PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts \
-        emulator bench rock rock-jit clean
+        emulator bench rock rock-jit clean docs
 
 all: build
 
@@ -130,6 +132,13 @@ JIT_TREE      ?= $(HOME)/.luarocks-jit
 rock-jit: deps
 	luarocks --lua-version 5.1 --tree $(JIT_TREE) make --deps-mode=none \
 	  rockspec/azrp-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR)
+
+# The API reference (LDoc, config.ld) into docs/api/: generated, not committed.
+# DOCS_DIR elsewhere: spec/client/docs_spec.lua writes to a temporary one.
+DOCS_DIR      ?= docs/api
+docs:
+	@command -v ldoc >/dev/null || sh .ci/ensure-packages lua-ldoc
+	ldoc -d $(DOCS_DIR) .
 
 clean:
 	rm -rf $(BUILD)

@@ -34,6 +34,8 @@ local function snake(id)
 end
 
 --- azrp.client(opts) -> client.  Raises on bad options (a programmer's mistake).
+-- @tparam table opts subscription_id, credential, scope, endpoint (default M.ARM) and azrp.core's client options
+-- @return the client
 function M.new(opts)
   if type(opts) ~= "table" then error("azrp.client: expected an options table", 2) end
   local core_opts = {}
@@ -153,12 +155,21 @@ local function start(self, id, params, level)
 end
 
 --- begin(id, params) -> operation | nil, err: validates the body, then starts it.
+-- @string id an operationId of the registry ("RestorePoints_Create")
+-- @tparam table params its path, query and body parameters
+-- @return the operation, or nil and an azrp error naming the field
 function Client:begin(id, params)
   local op, err = start(self, id, params, 3)
   return op, err
 end
 
 --- call(id, params [, wait_opts]) -> result | nil, err: begin and wait.
+-- @string id an operationId of the registry
+-- @tparam table params its parameters
+-- @tparam[opt] table wait_opts as op:wait(opts): timeout, progress
+-- @return the result, or nil and an azrp error
+-- @usage local rp, err = client:call("RestorePoints_Get", { resource_group_name = "rg",
+--   restore_point_collection_name = "rpc", restore_point_name = "rp1" })
 function Client:call(id, params, wait_opts)
   local op, err = start(self, id, params, 3)
   if not op then return nil, err end
@@ -222,6 +233,8 @@ local function each(self, id, params, wait_fn, level)
   end
 end
 
+--- each(id, params [, wait]) -> iterator over the items of every page;
+-- on failure it yields false, err once and stops.
 function Client:each(id, params, wait_fn)
   local iter = each(self, id, params, wait_fn, 3)
   return iter
@@ -239,15 +252,26 @@ function Client:list(id, params, wait_fn)
 end
 
 -- The cqueues polling protocol, and the rest of the core client's face.
+
+--- The descriptor to poll for this client (cqueues' pollable protocol).
 function Client:pollfd() return self.core:pollfd() end
+
+--- The events to poll the descriptor for (cqueues' pollable protocol).
 function Client:events() return self.core:events() end
+
+--- Seconds until step() is next due (nil: nothing to wait for).
 function Client:timeout()
   local t = self.core:timeout()
   if self.refresh and (not t or t > 0.05) then t = 0.05 end
   return t
 end
+--- Blocks up to seconds for the client's sockets or timers.
 function Client:wait(seconds) return self.core:wait(seconds) end
+
+--- The client's counters (requests, retries, throttling ...).
 function Client:stats() return self.core:stats() end
+
+--- Closes the client: its connections, and the operations in flight.
 function Client:close() return self.core:close() end
 
 function Client:__tostring()
@@ -255,8 +279,11 @@ function Client:__tostring()
 end
 Client.__close = Client.close
 
--- One method per operation of the registry, e.g. client:restore_points_create{...}.
+--- The registry's methods, { method_name = operation_id }: one method of
+-- Client per operation, e.g. client:restore_points_create{...} -> operation
+-- | nil, err, validated and started as begin(id, params) is.
 M.methods = {}
+--- The pageable operations: { operation_id = true }.
 M.pageable = {}
 for _, def in ipairs(core.operations()) do
   local name = snake(def.id)
@@ -268,6 +295,9 @@ for _, def in ipairs(core.operations()) do
   end
 end
 
+--- The class of the clients M.new makes (their methods).
 M.Client = Client
+
+--- snake(operation_id) -> the method name of an operation (RestorePoints_Create -> restore_points_create).
 M.snake = snake
 return M

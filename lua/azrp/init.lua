@@ -20,24 +20,46 @@ local azrp = {
 }
 
 --- A client (see azrp.client).
+-- @function client
+-- @tparam table opts subscription_id, credential, endpoint and azrp.core's client options
+-- @return a client; raises on bad options
+-- @usage local client = azrp.client{ subscription_id = SUB, credential = azrp.credentials.default() }
 azrp.client = client.new
 
 --- Waits for every operation of ops (from any clients); returns the list
 -- of { value, err } pairs in the same order.
+-- @function wait_all
+-- @tparam {operation,...} ops the operations
+-- @tparam[opt] number timeout seconds
+-- @treturn table { { value, err }, ... }
 azrp.wait_all = wait.all
 
 --- The operation registry: { { id, method, path, provider, api_version, lro, kind, pageable, ... } }.
+-- @function operations
+-- @treturn table the operations
 azrp.operations = core.operations
 
 --- ARM's form of a location name ("North Europe" -> "northeurope"); see azrp.location.
+-- @function location
+-- @string name a location name
+-- @treturn ?string the normalized name, or nil when name cannot be one
 azrp.location = require("azrp.location").normalize
 
 --- azrp.error{ kind, code, message, ... } -> an azrp error value (as the
 -- client returns); workflows make theirs with it.
+-- @function error
+-- @tparam table fields kind, code, message, ...
+-- @return the error value
 azrp.error = core.error
 
 --- Monotonic seconds (for durations) and Unix seconds (for timestamps).
+-- @function now
+-- @treturn number seconds
 azrp.now = core.now
+
+--- Unix seconds (fractional), for timestamps.
+-- @function wall
+-- @treturn number seconds since the epoch
 azrp.wall = core.wall
 
 --- What a long-running unattended workflow needs of its host process:
@@ -57,14 +79,22 @@ azrp.host = { fsync = core.fsync, isatty = core.isatty, trap = core.trap, signal
 
 --- suggest(word, candidates) -> the candidate nearest to word (a
 -- did-you-mean), or nil: the core's, which names mistyped parameters.
+-- @function suggest
+-- @string word the mistyped word
+-- @tparam {string,...} candidates the known words
 azrp.suggest = core.suggest
 
 --- redact(text) -> text with every URL in it redacted as the core's own
 -- errors show URLs: user-info and every query value but api-version
 -- become REDACTED (a SAS URL keeps its shape, not its signature).
+-- @function redact
+-- @string text any text
+-- @treturn string the redacted text
 azrp.redact = core.redact
 
 --- Is v an azrp error?
+-- @param v any value
+-- @treturn boolean
 function azrp.is_error(v)
   return type(v) == "table" and getmetatable(v) == getmetatable(core.error({}))
 end

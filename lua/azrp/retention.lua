@@ -41,6 +41,7 @@ local function days_from_civil(y, m, d)
   local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
   return era * 146097 + doe - 719468
 end
+--- days_from_civil(y, m, d) -> the day number of a date (days since 1970-01-01).
 M.days_from_civil = days_from_civil
 
 -- The date of a day number: y, m, d.
@@ -57,6 +58,7 @@ local function civil_from_days(z)
   if m <= 2 then y = y + 1 end
   return y, m, d
 end
+--- civil_from_days(day) -> y, m, d: the date of a day number.
 M.civil_from_days = civil_from_days
 
 -- ISO weekday of a day number: 1 Monday .. 7 Sunday (1970-01-01 was a Thursday).

@@ -26,7 +26,7 @@ function M.driver_of(op)
   return M.driver(op:client())
 end
 
--- Advances the client of op once: transfers, timers and token renewal.
+--- Advances the client of op once: transfers, timers and token renewal.
 function M.step(c)
   return M.driver(c):step()
 end

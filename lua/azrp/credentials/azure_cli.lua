@@ -10,6 +10,9 @@ local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+--- A credential from the Azure CLI's signed-in account.
+-- @tparam[opt] table opts command (the az command), tenant_id
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   opts = opts or {}
   local az = opts.command or "az"

@@ -3,6 +3,9 @@ local core = require "azrp.core"
 
 local M = {}
 
+--- A credential that tries list's credentials in order and keeps the first that works.
+-- @tparam {credential,...} list the credentials
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(list)
   if type(list) ~= "table" or #list == 0 then error("credentials.chain: a list of credentials expected", 2) end
   for i, c in ipairs(list) do

@@ -15,6 +15,9 @@ local function read(path, who)
   return s
 end
 
+--- A service principal credential with a certificate.
+-- @tparam table opts tenant_id, client_id, certificate or certificate_path, private_key or private_key_path, password, alg, send_certificate_chain, authority_host, allow_http
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   local who = "credentials.client_certificate"
   if type(opts) ~= "table" then error(who .. ": options table expected", 2) end

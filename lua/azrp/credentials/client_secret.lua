@@ -8,6 +8,9 @@ local function need(opts, k, who)
   return opts[k]
 end
 
+--- A service principal credential with a client secret.
+-- @tparam table opts tenant_id, client_id, client_secret (required), authority_host, allow_http
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   local who = "credentials.client_secret"
   if type(opts) ~= "table" then error(who .. ": options table expected", 2) end

@@ -4,6 +4,9 @@
 -- token is needed.
 local M = {}
 
+--- The default credential chain.
+-- @tparam[opt] table opts env, exclude_cli, exclude_managed_identity, imds_endpoint, managed_identity_timeout, authority_host, allow_http
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   opts = opts or {}
   local env = opts.env or os.getenv

@@ -43,6 +43,7 @@ function M.authority(host, who, allow_http, level)
   return (host:gsub("/+$", ""))
 end
 
+--- token_url(authority, tenant) -> the tenant's OAuth 2.0 v2 token endpoint.
 function M.token_url(authority, tenant)
   return string.format("%s/%s/oauth2/v2.0/token", authority, tenant)
 end
@@ -50,14 +51,17 @@ end
 local function urlencode(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
+--- urlencode(s) -> s percent-encoded for a form body (RFC 3986 unreserved kept).
 M.urlencode = urlencode
 
+--- form({ { key, value }, ... }) -> an application/x-www-form-urlencoded body.
 function M.form(fields)
   local parts = {}
   for _, kv in ipairs(fields) do parts[#parts + 1] = kv[1] .. "=" .. urlencode(kv[2]) end
   return table.concat(parts, "&")
 end
 
+--- error(code, message [, status]) -> an azrp error of kind "auth".
 function M.error(code, message, status)
   return core.error{ kind = "auth", code = code, message = message, status = status, retryable = false }
 end

@@ -4,6 +4,10 @@
 -- a reason when they do not describe one.
 local M = {}
 
+--- The service principal credential the AZURE_* environment variables describe.
+-- @tparam[opt] table opts env (a table in place of os.getenv), authority_host, allow_http
+-- @return a credential (get_token(scope, http [, opts]))
+-- @return or nil and the reason when the variables describe none
 function M.new(opts)
   opts = opts or {}
   local env = opts.env or os.getenv

@@ -10,6 +10,9 @@ M.IMDS = "http://169.254.169.254"
 
 local function q(k, v) return k .. "=" .. entra.urlencode(v) end
 
+--- A managed identity credential.
+-- @tparam[opt] table opts client_id, object_id or resource_id (a user-assigned identity), endpoint, identity_endpoint, identity_header, timeout
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   local who = "credentials.managed_identity"
   opts = opts or {}

@@ -3,6 +3,9 @@ local entra = require "azrp.credentials.entra"
 
 local M = {}
 
+--- A credential that answers a fixed token.
+-- @tparam table opts token (required), expires_on (Unix seconds)
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   if type(opts) ~= "table" or type(opts.token) ~= "string" or opts.token == "" then
     error("credentials.static: { token = <string>, expires_on = <unix seconds>? } expected", 2)

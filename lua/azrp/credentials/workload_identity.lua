@@ -5,6 +5,9 @@ local entra = require "azrp.credentials.entra"
 
 local M = {}
 
+--- A workload identity federation credential.
+-- @tparam table opts tenant_id, client_id, token_file (default: the AZURE_* variables), authority_host, allow_http
+-- @return a credential (get_token(scope, http [, opts]))
 function M.new(opts)
   local who = "credentials.workload_identity"
   opts = opts or {}

@@ -16,6 +16,7 @@ local M = {}
 local POLLIN = 1
 local pfd = ffi.new("struct azrp_pollfd[1]")
 
+--- readable(fd [, ms]) -> true when fd is readable within ms milliseconds (default 0: no wait).
 function M.readable(fd, ms)
   pfd[0].fd, pfd[0].events, pfd[0].revents = fd, POLLIN, 0
   return ffi.C.poll(pfd, 1, ms or 0) ~= 0

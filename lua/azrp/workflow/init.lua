@@ -49,6 +49,7 @@ local function steps_of(def, config)
   if def.steps_for then return def.steps_for(config) end
   return def.steps
 end
+--- steps_of(def, config) -> the steps of a run: def.steps_for(config) when the definition has it, else def.steps.
 M.steps_of = steps_of
 
 -- The report of a run (the shape azrp.report renders).

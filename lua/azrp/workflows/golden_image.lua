@@ -56,6 +56,8 @@ end
 
 local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
+--- check(config) -> config | nil, err: the config checked and defaulted (azrp.workflows.golden.config).
+-- @function check
 M.check = gconfig.check
 
 function M.base_name(config)
