@@ -30,6 +30,9 @@ local function seed_file()
   local seed = json.decode(f:read("*a"))
   f:close()
   seed.disk_encryption_sets = { { resource_group = "rg-prod", name = "des-prod", location = "westeurope" } }
+  -- 6 vCPUs of the Esv5 family in westeurope, 4 of them vm-sql-01's: no
+  -- second Standard_E4s_v5 fits.
+  seed.quotas = { { location = "westeurope", name = "standardESv5Family", limit = 6 } }
   local function vm(t)
     t.resource_group, t.location, t.subnet = "rg-prod", "westeurope", "vnet-prod/default"
     t.os_type = t.os_type or "Linux"
@@ -130,6 +133,13 @@ describe("restore preflight", function()
       "vm_id", "Standard_D2_v3", "the OS disk is Premium_LRS")
     refused({ vm_id = vm_id("vm-plain"), subnet_id = SUBNET, vm_size = "Standard_D2_v3" },
       "vm_size", "Standard_D2_v3", "Premium_LRS")
+  end)
+
+  it("refuses a new VM whose vCPUs the region's quota cannot take, and a region that does not exist", function()
+    refused({ vm_id = vm_id("vm-plain"), subnet_id = SUBNET, vm_size = "Standard_E4s_v5" },
+      "vm_size", "standardESv5Family in westeurope", "4 vCPUs needed for 1 x Standard_E4s_v5", "2 free")
+    refused({ vm_id = vm_id("vm-plain"), subnet_id = SUBNET, location = "westeurope2" },
+      "location", "westeurope2 does not exist")
   end)
 
   it("refuses a disk encryption set that does not exist, before any disk is made", function()

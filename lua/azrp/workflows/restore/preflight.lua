@@ -13,6 +13,7 @@ local azrp = require "azrp"
 local common = require "azrp.workflows.restore.common"
 local choose = require "azrp.workflows.restore.choose"
 local disk_plan = require "azrp.workflows.restore.disk_plan"
+local regions = require "azrp.workflow.preflight"
 
 local M = {}
 
@@ -187,6 +188,10 @@ function M.step(ctx)
     return nil, preflight_error("location", "an in-place restore uses a restore point in the VM's region %s, not %s",
       tostring(vm.location), location)
   end
+  if cfg.location then
+    local ok, rerr = regions.region(ctx.client, cfg.location, "location")
+    if not ok then return nil, rerr end
+  end
   local rp
   rp, err = choose.choose(ctx, cfg.vm_id, location or "")
   if not rp then return nil, err end
@@ -226,6 +231,10 @@ function M.step(ctx)
   if cfg.mode == "new" then
     target, err = new_target(ctx, vm, location)
     if not target then return nil, err end
+    -- The new VM's vCPUs in its region (in place, the VM holds its own).
+    ok, err = regions.cores(ctx.client, location, shape.size, 1, { field = cfg.vm_size and "vm_size" or (cfg.location and "location") or "vm_id",
+      warn = function(msg) ctx:emit{ type = "note", message = msg } end })
+    if not ok then return nil, err end
   else
     target = { rg = vm_rg, location = location, zones = vm.zones, vm_name = vm_name,
       scope = "/subscriptions/" .. sub .. "/resourceGroups/" .. vm_rg }
