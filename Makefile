@@ -117,6 +117,7 @@ test-hosts: deps-test build
 bench: deps-test build
 	lua5.4 bench/restore_points.lua
 	sh bench/emulator_get.sh 10 8
+	lua5.4 bench/export.lua
 
 # Installs into ~/.luarocks; Debian's packages satisfy the dependencies
 # (lua-cjson, lua-http ...), which LuaRocks cannot see, hence deps-mode.
