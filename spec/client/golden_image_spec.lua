@@ -5,6 +5,7 @@
 -- it); the next version number; every preflight mismatch refused naming
 -- both values before anything is made; a failure mid-way cleaned up.
 local C = require "support.client"
+local azrp_cmd = require "support.azrp_cmd"
 local json = require "cjson.safe"
 local golden = require "azrp.workflows.golden_image"
 local compat = require "azrp.workflows.golden.compat"
@@ -389,20 +390,10 @@ describe("golden_image", function()
   end)
 
   describe("azrp golden-image", function()
-    local q = shell.q
     -- azrp(args...) -> exit code, stdout, stderr (bin/azrp on this Lua's interpreter)
     local function azrp(...)
-      local dir = tmp.dir()
-      local words = {}
-      for i, a in ipairs({ ... }) do words[i] = q(a) end
-      local interp = jit and "luajit" or ("lua" .. _VERSION:match("%d%.%d"))
-      local p = io.popen(string.format("env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID HOME=%s AZRP_EMULATOR=%s %s bin/azrp %s >%s/out 2>%s/err; echo $?",
-        q(dir), q(em.dir .. "/ready.json"), interp, table.concat(words, " "), dir, dir))
-      local code = tonumber(p:read("*a"))
-      p:close()
-      local out, err = files.read(dir .. "/out"), files.read(dir .. "/err")
-      tmp.remove(dir)
-      return code, out or "", err or ""
+      local r = azrp_cmd.run(em, { ... })
+      return r.code, r.out, r.err
     end
     it("plans, refuses a bad config naming the field (exit 2), and publishes", function()
       local code, out, err = azrp("golden-image", "--vm", C.VM_ID, "--gallery-image", GALLERY .. "/images/app",

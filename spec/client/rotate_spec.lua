@@ -6,6 +6,7 @@
 -- point is not a good one; keep-last 1; collections the tool does not
 -- manage are never touched.
 local C = require "support.client"
+local azrp_cmd = require "support.azrp_cmd"
 local json = require "cjson.safe"
 local rotate = require "azrp.workflows.rotate"
 local small_seed = require "support.small_seed"
@@ -383,23 +384,7 @@ end)
 
 describe("azrp rotate (bin/azrp)", function()
   local em, client, dir
-  local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-  local function slurp(path)
-    local f = io.open(path, "rb")
-    if not f then return "" end
-    local s = f:read("*a")
-    f:close()
-    return s
-  end
-  local function azrp(...)
-    local words = {}
-    for i, a in ipairs({ ... }) do words[i] = q(a) end
-    local p = io.popen(string.format("env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID HOME=%s AZRP_EMULATOR=%s lua5.4 bin/azrp %s >%s/out 2>%s/err; echo $?",
-      q(dir), q(em.dir .. "/ready.json"), table.concat(words, " "), dir, dir))
-    local code = tonumber(p:read("*a"))
-    p:close()
-    return { code = code, out = slurp(dir .. "/out"), err = slurp(dir .. "/err") }
-  end
+  local function azrp(...) return azrp_cmd.run(em, { ... }, { lua = "lua5.4" }) end
   setup(function()
     em = C.start("--time-scale " .. SCALE .. " --seed " .. small_seed.file())
     client = C.client(em)
