@@ -40,10 +40,5 @@ return command.action{
   examples = { "azrp drill --vm /subscriptions/S/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-app-01 \\",
     "  --dr-location northeurope --dr-resource-group rg-dr" },
   columns = function(opts) return opts.plan and { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, { "Keep", "keep" } } or common.COLUMNS end,
-  run = function(api, opts, env, pos)
-    local cfg, err = config(opts, pos)
-    if not cfg then return nil, err end
-    if opts.plan then return drill.plan(api.client, cfg) end
-    return common.start(drill, api, cfg, opts, env)
-  end,
+  run = common.runner(drill, config),
 }

@@ -42,13 +42,6 @@ return command.action{
   },
   examples = { "azrp export --source /subscriptions/S/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/C/\\",
     "restorePoints/RP/diskRestorePoints/DRP --image os.img" },
-  columns = function(opts)
-    return opts.plan and { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, { "Change", "change" } } or common.COLUMNS
-  end,
-  run = function(api, opts, env, pos)
-    local cfg, err = config(opts, pos)
-    if not cfg then return nil, err end
-    if opts.plan then return export.plan(api.client, cfg) end
-    return common.start(export, api, cfg, opts, env)
-  end,
+  columns = common.columns,
+  run = common.runner(export, config),
 }

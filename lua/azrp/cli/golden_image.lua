@@ -55,13 +55,6 @@ return command.action{
     "  --gallery-image /subscriptions/S/resourceGroups/rg-prod/providers/Microsoft.Compute/galleries/gal/images/app \\",
     "  --target-regions westeurope northeurope",
     "azrp golden-image golden.lua --plan" },
-  columns = function(opts)
-    return opts.plan and { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, { "Change", "change" } } or common.COLUMNS
-  end,
-  run = function(api, opts, env, pos)
-    local cfg, err = config(opts, pos)
-    if not cfg then return nil, err end
-    if opts.plan then return golden.plan(api.client, cfg) end
-    return common.start(golden, api, cfg, opts, env)
-  end,
+  columns = common.columns,
+  run = common.runner(golden, config),
 }

@@ -52,13 +52,6 @@ return command.action{
   examples = { "azrp restore --vm /subscriptions/S/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-app-01 \\",
     "  --subnet /subscriptions/S/resourceGroups/rg-prod/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default",
     "azrp restore --vm ID --in-place --plan" },
-  columns = function(opts)
-    return opts.plan and { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, { "Change", "change" } } or common.COLUMNS
-  end,
-  run = function(api, opts, env, pos)
-    local cfg, err = config(opts, pos)
-    if not cfg then return nil, err end
-    if opts.plan then return restore.plan(api.client, cfg) end
-    return common.start(restore, api, cfg, opts, env)
-  end,
+  columns = common.columns,
+  run = common.runner(restore, config),
 }

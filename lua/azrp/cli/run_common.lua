@@ -76,6 +76,23 @@ end
 --- What the command prints at the end: the report, without its steps'
 -- substeps in table form.
 M.COLUMNS = { { "Kind", "kind" }, { "Name", "name" }, { "State", "state" }, { "Step", "step" } }
+-- The columns of a --plan's rows.
+M.PLAN_COLUMNS = { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, { "Change", "change" } }
+
+--- columns(opts) -> a workflow command's columns: its plan's with --plan.
+function M.columns(opts) return opts.plan and M.PLAN_COLUMNS or M.COLUMNS end
+
+--- runner(def, config) -> the run function of a workflow command:
+-- config(opts, positionals) -> cfg | nil, err makes its config, then
+-- --plan prints def.plan's rows and anything else starts a run.
+function M.runner(def, config)
+  return function(api, opts, env, pos)
+    local cfg, err = config(opts, pos)
+    if not cfg then return nil, err end
+    if opts.plan then return def.plan(api.client, cfg) end
+    return M.start(def, api, cfg, opts, env)
+  end
+end
 
 function M.result(report, opts)
   if opts.output == "table" or opts.output == "tsv" then return require("azrp.cli.output").list(report.resources) end
