@@ -5,6 +5,7 @@
 -- to both regions, and nothing else of the run left.  After a cleanup:
 -- nothing of the run is left and the definition has the versions it had.
 local C = require "support.client"
+local children = require "support.child"
 local json = require "cjson"
 local workflow = require "azrp.workflow"
 local golden_seed = require "support.golden_seed"
@@ -15,11 +16,8 @@ local SCALE = 0.002
 local DEF = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/Microsoft.Compute/galleries/crash/images/app"
 
 local function child(em, state_dir, n, config)
-  local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/workflow_child.lua %s %s %s %d KILL %s golden_image '%s' 2>&1; echo \"rc $?\"",
-    LUA, em.url, em.ca_file, state_dir, n, tostring(SCALE), json.encode(config)))
-  local out = p:read("*a")
-  p:close()
-  return out:match("run (%S+)"), tonumber(out:match("rc (%d+)%s*$")), out
+  return children.run{ lua = LUA, em = em, state = state_dir, n = n, sig = "KILL", scale = SCALE,
+    workflow = "golden_image", config = config }
 end
 
 -- The definition's versions: { name = { state, run } }.

@@ -4,6 +4,7 @@
 -- resources, none twice, the VM on them.  After a cleanup: nothing of the
 -- run is left, and an in-place VM runs again on the disks it had.
 local C = require "support.client"
+local children = require "support.child"
 local json = require "cjson"
 local workflow = require "azrp.workflow"
 local small_seed = require "support.small_seed"
@@ -21,11 +22,8 @@ local function tmpdir()
 end
 
 local function child(em, state_dir, n, config)
-  local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/workflow_child.lua %s %s %s %d KILL %s restore_vm '%s' 2>&1; echo \"rc $?\"",
-    LUA, em.url, em.ca_file, state_dir, n, tostring(SCALE), json.encode(config)))
-  local out = p:read("*a")
-  p:close()
-  return out:match("run (%S+)"), tonumber(out:match("rc (%d+)%s*$")), out
+  return children.run{ lua = LUA, em = em, state = state_dir, n = n, sig = "KILL", scale = SCALE,
+    workflow = "restore_vm", config = config }
 end
 
 -- Every resource of rg-prod tagged by the run: { "kind name", ... } sorted.

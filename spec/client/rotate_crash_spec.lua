@@ -6,6 +6,7 @@
 -- half-made one), no collection twice, and the newest good restore point
 -- of each region kept (keep_last 1: it is the only one).
 local C = require "support.client"
+local children = require "support.child"
 local json = require "cjson"
 local workflow = require "azrp.workflow"
 local small_seed = require "support.small_seed"
@@ -28,11 +29,8 @@ local function tmpdir()
 end
 
 local function child(em, state_dir, n)
-  local p = io.popen(string.format("env -u LD_PRELOAD %s spec/support/workflow_child.lua %s %s %s %d KILL %s rotate '%s' 2>&1; echo \"rc $?\"",
-    LUA, em.url, em.ca_file, state_dir, n, tostring(SCALE), json.encode(CONFIG)))
-  local out = p:read("*a")
-  p:close()
-  return out:match("run (%S+)"), tonumber(out:match("rc (%d+)%s*$")), out
+  return children.run{ lua = LUA, em = em, state = state_dir, n = n, sig = "KILL", scale = SCALE,
+    workflow = "rotate", config = CONFIG }
 end
 
 local function set_faults(em, spec)
