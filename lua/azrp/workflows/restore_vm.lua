@@ -52,6 +52,8 @@ local plan = require "azrp.workflows.restore.plan"
 
 local M = { error_kind = "restore", name = "restore_vm", id_prefix = "restore" }
 
+--- check(config) -> config | nil, err: every field, before any request
+-- (a new VM needs subnet_id; mode "new" or "in_place").
 M.check = config.check
 M.base_name = config.base_name
 M.target = config.target
