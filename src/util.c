@@ -149,6 +149,11 @@ void azrp_url_redact (const char *url, char *out, size_t outlen) {
   size_t o = 0;
   const char *q, *p = url, *auth = strstr(url, "://");
   if (outlen == 0) return;
+  if (auth) {   /* "://" is the authority's only after a scheme, not inside a query */
+    const char *c = url;
+    while (c < auth && (isalnum((unsigned char)*c) || *c == '+' || *c == '.' || *c == '-')) c++;
+    if (c != auth || c == url) auth = NULL;
+  }
   if (auth) {   /* user-info: "https://REDACTED@host" */
     size_t alen = strcspn(auth + 3, "/?#");
     const char *at = memchr(auth + 3, '@', alen);

@@ -6,6 +6,7 @@
 ** NUL-terminated inside it; core.redact of a text that is one URL is
 ** azrp_url_redact of it.
 */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +78,9 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size) {
   if (strlen(big_out) >= room) abort();
   check_query(big_out);
   {
-    const char *auth = strstr(s, "://");
-    if (auth) {
+    const char *auth = strstr(s, "://"), *c = s;
+    while (auth && c < auth && (isalnum((unsigned char)*c) || *c == '+' || *c == '.' || *c == '-')) c++;
+    if (auth && c == auth && c != s) {
       size_t alen = strcspn(auth + 3, "/?#");
       if (memchr(auth + 3, '@', alen) &&
           strncmp(big_out + (auth + 3 - s), "REDACTED@", 9) != 0) abort();
