@@ -36,6 +36,8 @@ PKGS_EMULATOR = lua-http lua-cqueues lua-luaossl lua-cjson
 PKGS_TEST     = lua-busted lua-luv lua5.1 lua5.2 lua5.3 wrk valgrind time python3-azure azure-cli librsvg2-bin
 # lua-ldoc: `make docs` (the API reference, config.ld).
 PKGS_TEST    += lua-ldoc
+# clang: the libFuzzer harnesses (spec/fuzz).
+PKGS_TEST    += clang
 # The hosts suite (spec/hosts): real nginx with its Lua module, real
 # headless Neovim (0.7, LuaJIT, vim.loop).
 PKGS_TEST    += nginx libnginx-mod-http-lua neovim
@@ -44,7 +46,7 @@ PKGS_DEMO     = $(PKGS_CORE) $(PKGS_EMULATOR)
 SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
-.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts \
+.PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts fuzz-long \
         emulator bench rock rock-jit clean docs
 
 all: build
@@ -100,7 +102,7 @@ emulator: deps
 	$(LUA) bin/azrp emulator
 
 test: deps-test build asan
-	sh spec/run.sh c sanitize clients emulator conformance hosts
+	sh spec/run.sh c sanitize fuzz clients emulator conformance hosts
 
 test-client: deps-test build
 	sh spec/run.sh clients
@@ -113,6 +115,12 @@ test-conformance: deps-test
 
 test-hosts: deps-test build
 	sh spec/run.sh hosts
+
+# Each libFuzzer harness for SECONDS (default 3600), one at a time; the
+# result (execs, coverage, crashes) goes into RELIABILITY.md.
+SECONDS ?= 3600
+fuzz-long: deps-test
+	sh spec/fuzz/long.sh $(SECONDS)
 
 bench: deps-test build
 	lua5.4 bench/restore_points.lua

@@ -81,6 +81,8 @@ for suite in "$@"; do
     clients) for v in client client-jit client-5.1 client-5.2 client-5.3; do client_suite "$v"; done ;;
     c) run c-transport sh spec/c/run.sh; run c-crypto sh spec/c/run_crypto.sh; run c-compat sh spec/c/run_compat.sh ;;
     sanitize) run sanitize sh spec/sanitize.sh ;;
+    # libFuzzer harnesses of the C core's parsers, briefly, over their corpus
+    fuzz) run fuzz sh spec/fuzz/run.sh 10 ;;
     # Real hosts (spec/hosts): nginx with its Lua module, headless Neovim,
     # a cqueues server.  They measure latency (BENCHMARKS.md), so they run
     # at the end, alone, like the #timing tests.

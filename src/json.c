@@ -24,7 +24,12 @@ void azrp_json_open (lua_State *L) {
 ** LUNs, percentages) read better as integers on Lua 5.3+.
 */
 static void integers (lua_State *L, int idx, int depth) {
-  if (depth > 64) return;
+  /*
+  ** Each level holds a key and a value on the stack: without room asked
+  ** for, a body nested some tens deep wrote past the Lua stack (found by
+  ** spec/fuzz/fuzz_json).
+  */
+  if (depth > 64 || !lua_checkstack(L, 3)) return;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) {

@@ -39,8 +39,15 @@ double azrp_retry_after (const char *v, size_t len) {
   if (v == NULL || len == 0 || len >= sizeof(tmp)) return -1;
   memcpy(tmp, v, len);
   tmp[len] = '\0';
-  secs = strtod(tmp, &end);
-  if (end != tmp && *end == '\0') return secs < 0 ? -1 : secs;
+  /*
+  ** Seconds (or ms) are digits, with a fraction at most: strtod alone
+  ** would also take "nan", "inf", "0x1p3" and "1e999", and a delay of
+  ** NaN or infinity schedules a poll that never comes.
+  */
+  if (isdigit((unsigned char)tmp[0]) && strspn(tmp, "0123456789.") == len) {
+    secs = strtod(tmp, &end);   /* under 64 digits: finite */
+    return *end == '\0' ? secs : -1;
+  }
   /* An HTTP date: curl_getdate understands RFC 1123. */
   when = curl_getdate(tmp, NULL);
   if (when == -1) return -1;
@@ -142,6 +149,11 @@ void azrp_url_redact (const char *url, char *out, size_t outlen) {
   size_t o = 0;
   const char *q, *p = url, *auth = strstr(url, "://");
   if (outlen == 0) return;
+  if (auth) {   /* "://" is the authority's only after a scheme, not inside a query */
+    const char *c = url;
+    while (c < auth && (isalnum((unsigned char)*c) || *c == '+' || *c == '.' || *c == '-')) c++;
+    if (c != auth || c == url) auth = NULL;
+  }
   if (auth) {   /* user-info: "https://REDACTED@host" */
     size_t alen = strcspn(auth + 3, "/?#");
     const char *at = memchr(auth + 3, '@', alen);
