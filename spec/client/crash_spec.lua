@@ -72,7 +72,14 @@ describe("a DR drill killed with SIGKILL #crash", function()
       if not full and k % 9 ~= 3 then return end
       local run_id, rc, out = child(em, state_dir, k, "KILL")
       assert.is_string(run_id, out)
-      assert.are_not.equal(0, rc, out)  -- killed: no exit code of its own
+      if rc == 0 then
+        -- This run had fewer progress events than the first (polls vary
+        -- with the machine's load): it ended before event k, and cleaned
+        -- up as a drill does.  Nothing to recover.
+        assert.is_true(tonumber(out:match("events (%d+)")) < k, out)
+        assert.are.same(before, I.dr(em, client))
+        return
+      end
       local report, err
       if how == "resume" then
         report, err = workflow.resume(client, run_id, { state_dir = state_dir, time_scale = 0.002 })
