@@ -130,11 +130,30 @@ void azrp_client_token_rejected (azrp_client *c) {
   c->token_rejected = 1;
 }
 
-int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
+int azrp_client_take (azrp_client *c, int kind, double now, double *wait, int *held) {
+  *held = -1;
   if (!c->throttle || kind < 0 || kind >= AZRP_NKINDS) return 1;
-  if (azrp_bucket_take(&c->buckets[kind], now, wait)) return 1;
+  if (azrp_bucket_take(&c->buckets[kind], now, wait)) {
+    *held = kind;
+    return 1;
+  }
   c->throttled_waits++;
   return 0;
+}
+
+void azrp_client_answered (azrp_client *c, int held) {
+  if (held >= 0 && held < AZRP_NKINDS) azrp_bucket_answered(&c->buckets[held]);
+}
+
+/* Our requests of kind sent after after and not yet answered. */
+static int sent_later (azrp_client *c, int kind, double after) {
+  azrp_op *op;
+  int n = 0;
+  for (op = c->head; op; op = azrp_op_link(op)->next) {
+    double sent;
+    if (azrp_op_held(op, &sent) == kind && sent > after) n++;
+  }
+  return n;
 }
 
 /*
@@ -142,7 +161,7 @@ int azrp_client_take (azrp_client *c, int kind, double now, double *wait) {
 ** than our bucket holds (other clients share the subscription), our
 ** bucket comes down to it, so that the fleet slows before a 429.
 */
-void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x) {
+void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x, double sent) {
   static const char *const names[AZRP_NKINDS] = {
     "x-ms-ratelimit-remaining-subscription-reads",
     "x-ms-ratelimit-remaining-subscription-writes",
@@ -159,7 +178,18 @@ void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x) {
       memcpy(tmp, v, len);
       tmp[len] = '\0';
       left = atof(tmp);
-      if (left >= 0) azrp_bucket_sync(&c->buckets[k], left, azrp_now());
+      if (left >= 0) {
+        azrp_bucket *b = &c->buckets[k];
+        double now = azrp_now();
+        /* The server counted left when the request reached it, about
+           half its round trip after it left: ours sent after that will
+           each take one more.  (Those sent with it in one burst are
+           counted in left or not, in any order: not subtracted, or a
+           burst of hundreds would wait for nothing.)  Walk the
+           operations only when those in flight could matter. */
+        if (left - b->inflight < azrp_bucket_level(b, now))
+          azrp_bucket_sync(b, left, sent_later(c, k, sent + (now - sent) / 2), now);
+      }
     }
   }
 }

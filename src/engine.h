@@ -69,6 +69,8 @@ azrp_oplink *azrp_op_link (azrp_op *op);
 int azrp_op_run (lua_State *L, azrp_op *op, double now);
 /* Seconds from now until the op needs step() (1e18: nothing scheduled); *sending while its transfer runs. */
 double azrp_op_wakeup (const azrp_op *op, double now, int *sending);
+/* The throttle kind its request in flight is counted in (-1: none), and in *sent when that request was sent. */
+int azrp_op_held (const azrp_op *op, double *sent);
 /* Digests a finished transfer of the op (its owner). */
 void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x);
 /* set_token(): an op waiting for a token is due now; others are left alone. */
@@ -114,10 +116,15 @@ const char *azrp_client_url_problem (azrp_client *c, const char *url, int secret
 const char *azrp_client_token (azrp_client *c);
 /* A 401: the token is dropped and a new one wanted, bypassing caches. */
 void azrp_client_token_rejected (azrp_client *c);
-/* Takes a token of the throttle bucket of kind: 1, or 0 and the seconds to wait (counted for stats). */
-int azrp_client_take (azrp_client *c, int kind, double now, double *wait);
-/* Lowers the buckets to the remaining-requests counts of ARM's response x. */
-void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x);
+/* Takes a token of the throttle bucket of kind: 1, or 0 and the seconds to
+   wait (counted for stats).  On 1, *held is the bucket that now counts the
+   request in flight (-1: none). */
+int azrp_client_take (azrp_client *c, int kind, double now, double *wait, int *held);
+/* The request held by bucket held got its answer, or will not be sent. */
+void azrp_client_answered (azrp_client *c, int held);
+/* Lowers the buckets to the remaining-requests counts of ARM's response x
+   to a request sent at sent. */
+void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x, double sent);
 /* The retry policy (client{retry=}): tries per request, the longest Retry-After honoured, */
 int azrp_client_max_attempts (azrp_client *c);
 double azrp_client_max_retry_after (azrp_client *c);

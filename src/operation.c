@@ -88,6 +88,8 @@ struct azrp_op {
   double deadline;            /* give up at (monotonic); 0 = never */
   double started;
   azrp_xfer *x;
+  int held;                   /* throttle kind of the request in flight, -1 none */
+  double sent;                /* and when it was sent (monotonic) */
   int result_ref;             /* value on success, azrp.Error on failure */
   int ok;
   double percent;             /* progress, -1 unknown */
@@ -113,9 +115,17 @@ static void op_strings_free (azrp_op *op) {
   }
 }
 
+/* The request in flight is answered, or will never be: its bucket stops
+   counting it. */
+static void op_unhold (azrp_op *op) {
+  if (op->held >= 0 && op->c) azrp_client_answered(op->c, op->held);
+  op->held = -1;
+}
+
 /* Ends the operation; the result (value or error) is on the stack top. */
 static void op_finish (lua_State *L, azrp_op *op, int ok) {
   if (op->state == OP_DONE) { lua_pop(L, 1); return; }
+  op_unhold(op);
   if (op->x) {
     azrp_xfer_free(azrp_client_http(op->c), op->x);
     op->x = NULL;
@@ -235,18 +245,20 @@ static void op_fire (lua_State *L, azrp_op *op) {
     op->state = OP_NEED_TOKEN;   /* the client wants one now */
     return;
   }
-  if (!azrp_client_take(c, kind, now, &wait)) {
+  if (!azrp_client_take(c, kind, now, &wait, &op->held)) {
     op->due = now + wait;
     op->state = OP_WAITING;
     return;
   }
   n = build_headers(op, store, sizeof store, hdrs);
   if (n < 0) {
+    op_unhold(op);
     azrp_op_fail(L, op, "invalid", "InvalidRequest", "the request headers are too long");
     return;
   }
   if (op->auth) {
     if (strlen(token) > 8192) {
+      op_unhold(op);
       azrp_op_fail(L, op, "auth", "InvalidToken", "the access token is too long");
       return;
     }
@@ -264,9 +276,11 @@ static void op_fire (lua_State *L, azrp_op *op) {
   /* The token's copy in auth[] must not outlive this call in our memory. */
   memset(auth, 0, sizeof auth);
   if (op->x == NULL) {
+    op_unhold(op);
     azrp_op_fail(L, op, "transport", "RequestFailed", err);
     return;
   }
+  op->sent = now;
   op->attempts++;
   op->state = OP_SENDING;
   azrp_client_note_request(c);
@@ -700,7 +714,8 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
   op->x = NULL;
   op->last_status = x->status;
   copy_header(x, "x-ms-request-id", op->last_request_id, sizeof op->last_request_id);
-  if (x->result == CURLE_OK && !op->raw) azrp_client_ratelimit(c, x);
+  op_unhold(op);
+  if (x->result == CURLE_OK && !op->raw) azrp_client_ratelimit(c, x, op->sent);
   if (x->result != CURLE_OK) {
     const char *kind;
     char msg[CURL_ERROR_SIZE + 700], safe[512];
@@ -717,6 +732,16 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     azrp_xfer_free(http, x);
     retry_or_fail(L, op, &e, -1);
     lua_settop(L, top);
+    return;
+  }
+  if (x->status == 401 && op->auth && !op->auth_retried) {
+    /* An expired or revoked token: drop it once, wait for a new one, resend
+       (a raw request too: a list's nextLink, a SAS-less GET with auth). */
+    op->auth_retried = 1;
+    azrp_client_token_rejected(c);
+    op->attempts = 0;
+    op->state = OP_NEED_TOKEN;
+    azrp_xfer_free(http, x);
     return;
   }
   if (op->raw) {
@@ -748,15 +773,6 @@ void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x) {
     raw_done(L, op, x);
     azrp_xfer_free(http, x);
     lua_settop(L, top);
-    return;
-  }
-  if (x->status == 401 && op->auth && !op->auth_retried) {
-    /* An expired or revoked token: drop it once, wait for a new one, resend. */
-    op->auth_retried = 1;
-    azrp_client_token_rejected(c);
-    op->attempts = 0;
-    op->state = OP_NEED_TOKEN;
-    azrp_xfer_free(http, x);
     return;
   }
   if (x->status >= 400) {
@@ -828,6 +844,7 @@ azrp_op *azrp_op_new (lua_State *L, int client_idx, const azrp_opinit *init) {
   client_idx = lua_absindex(L, client_idx);
   op = (azrp_op *)lua_newuserdatauv(L, sizeof(azrp_op), 1);
   memset(op, 0, sizeof *op);
+  op->held = -1;
   op->client_ref = op->self_ref = op->result_ref = op->progress_ref = LUA_NOREF;
   op->percent = -1;
   op->state = OP_DONE;   /* nothing to free until started */
@@ -896,6 +913,11 @@ int azrp_op_run (lua_State *L, azrp_op *op, double now) {
   return 0;
 }
 
+int azrp_op_held (const azrp_op *op, double *sent) {
+  *sent = op->sent;
+  return op->held;
+}
+
 double azrp_op_wakeup (const azrp_op *op, double now, int *sending) {
   double d = 1e18;
   if (op->state == OP_WAITING) d = op->due - now;
@@ -922,6 +944,7 @@ static int op_gc (lua_State *L) {
      list would keep a pointer to freed memory. */
   if (op->x && op->c && azrp_client_http(op->c)) azrp_xfer_free(azrp_client_http(op->c), op->x);
   op->x = NULL;
+  if (op->state != OP_DONE) op_unhold(op);
   if (op->state != OP_DONE && op->c) { azrp_client_unlink(op->c, op); op->state = OP_DONE; }
   op_strings_free(op);
   luaL_unref(L, LUA_REGISTRYINDEX, op->result_ref);

@@ -9,11 +9,19 @@ void azrp_bucket_init (azrp_bucket *b, double size, double rate, double now) {
   b->tokens = size;
   b->at = now;
   b->promised = 0;
+  b->inflight = 0;
 }
 
 double azrp_bucket_level (azrp_bucket *b, double now) {
+  /* The server's bucket holds ours plus what is still on its way to it,
+     and it stops filling at size: while requests are in flight ours stops
+     that much earlier, or a latency near a full bucket (the server full,
+     refilling nothing, while we count refill) would put us ahead of it.
+     Below zero when more are on their way than it holds: those over will
+     meet a 429 unless the server answered some already. */
+  double cap = b->size - b->inflight;
   b->tokens += (now - b->at) * b->rate;
-  if (b->tokens > b->size) b->tokens = b->size;
+  if (b->tokens > cap) b->tokens = cap;
   b->at = now;
   return b->tokens;
 }
@@ -21,6 +29,7 @@ double azrp_bucket_level (azrp_bucket *b, double now) {
 int azrp_bucket_take (azrp_bucket *b, double now, double *wait) {
   if (azrp_bucket_level(b, now) >= 1) {
     b->tokens -= 1;
+    b->inflight++;
     return 1;
   }
   /* Waiters queue: each is promised the next token after the previous
@@ -32,7 +41,14 @@ int azrp_bucket_take (azrp_bucket *b, double now, double *wait) {
   return 0;
 }
 
-void azrp_bucket_sync (azrp_bucket *b, double left, double now) {
-  /* Refill first: the server's count already includes the refill since our last take. */
-  if (left < azrp_bucket_level(b, now)) b->tokens = left;
+void azrp_bucket_answered (azrp_bucket *b) {
+  if (b->inflight > 0) b->inflight--;
+}
+
+void azrp_bucket_sync (azrp_bucket *b, double left, int later, double now) {
+  /* Refill first: the server's count already includes the refill since
+     our last take.  Our later requests still on their way will each take
+     one of the server's left: without them, hundreds in flight would put
+     our level that many above the server's. */
+  if (left - later < azrp_bucket_level(b, now)) b->tokens = left - later;
 }

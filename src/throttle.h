@@ -10,15 +10,22 @@ typedef struct azrp_bucket {
   double size, rate;    /* capacity and refill per second */
   double tokens, at;    /* level at time at (monotonic) */
   double promised;      /* when the last waiter was told a token would be there */
+  int inflight;         /* requests taken and not yet answered */
 } azrp_bucket;
 
 /* Full, at time now. */
 void azrp_bucket_init (azrp_bucket *b, double size, double rate, double now);
 /* Refills to now and returns the level. */
 double azrp_bucket_level (azrp_bucket *b, double now);
-/* Takes a token: 1, or 0 and the seconds to wait in *wait (waiters queue). */
+/* Takes a token for a request: 1 (it is then in flight until
+   azrp_bucket_answered), or 0 and the seconds to wait in *wait (waiters
+   queue). */
 int azrp_bucket_take (azrp_bucket *b, double now, double *wait);
-/* Lowers the level to left when the server counts fewer (others share it). */
-void azrp_bucket_sync (azrp_bucket *b, double left, double now);
+/* A request taken from b got its answer (or was never sent). */
+void azrp_bucket_answered (azrp_bucket *b);
+/* The server said left after one of our requests, and later has of our
+   requests had not reached it: the level comes down to left - later when
+   the server counts fewer (others share the subscription). */
+void azrp_bucket_sync (azrp_bucket *b, double left, int later, double now);
 
 #endif

@@ -82,7 +82,7 @@ run() {
   [ $rc -eq 0 ] || STATUS=1
 }
 
-run "ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+run "ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$TMP/test_asan"
 
 if [ "${SKIP_VALGRIND:-0}" != 1 ]; then

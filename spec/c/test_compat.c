@@ -14,21 +14,7 @@
 #include "compat.h"
 #include "lualib.h"
 
-static int passed = 0, failed = 0;
-
-static void check (int ok, const char *fmt, ...) {
-  va_list ap;
-  if (ok) {
-    passed++;
-    return;
-  }
-  failed++;
-  printf("FAIL: ");
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  printf("\n");
-}
+#include "check.h"
 
 static int has (const char *s, const char *part) {
   return s != NULL && strstr(s, part) != NULL;

@@ -6,7 +6,7 @@
 ** signatures with `openssl dgst -verify`.
 **
 ** Build: cc -Isrc spec/c/test_crypto.c src/crypto.c src/buffer.c -lcrypto
-** (spec/c/run_crypto.sh builds it with sanitizers and under valgrind).
+** (`sh spec/c/run_unit.sh crypto` builds it with sanitizers and under valgrind).
 ** Prints "N passed, N failed" last; exits non-zero on any failure.
 */
 #define _POSIX_C_SOURCE 200809L   /* mkdtemp, strtok_r */
@@ -22,23 +22,9 @@
 
 #include "crypto.h"
 
-static int passed = 0, failed = 0;
+#include "check.h"
+
 static char dir[256];      /* the temporary directory */
-
-static void check (int ok, const char *fmt, ...) {
-  va_list ap;
-  if (ok) {
-    passed++;
-    return;
-  }
-  failed++;
-  printf("FAIL: ");
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  printf("\n");
-}
-
 
 /*
 ** {======================================================
@@ -156,7 +142,6 @@ static azrp_signer *load (const char *cert, const char *key, const char *pass,
 }
 
 /* }====================================================== */
-
 
 /*
 ** {======================================================
@@ -532,7 +517,6 @@ static void test_error_queue (void) {
 }
 
 /* }====================================================== */
-
 
 static int setup (void) {
   const char *tmp = getenv("TMPDIR");

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds and runs spec/c/test_crypto.c twice: with AddressSanitizer and
-# UndefinedBehaviorSanitizer, then a plain build under valgrind (definite
-# leaks are errors).  Prints the sum of both runs as the last line,
+# sh spec/c/run_unit.sh NAME: builds spec/c/test_NAME.c with the parts of
+# src/ it tests (crypto: crypto.c; throttle: the client's token buckets)
+# and runs it twice: with AddressSanitizer and UndefinedBehaviorSanitizer,
+# then a plain build under valgrind (definite leaks are errors).  Prints the sum of both runs as the last line,
 # "N passed, N failed"; a run that crashes, prints no result line, or
 # whose sanitizer/valgrind exit status is non-zero adds one failure.
 # Builds go to a temporary directory, never into the tree.
@@ -11,11 +12,15 @@ CC=${CC:-cc}
 WARN="-Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wmissing-prototypes \
 -Wstrict-prototypes -Wdeclaration-after-statement -Wno-unused-parameter"
 OPENSSL_INCDIR=${OPENSSL_INCDIR:-/usr/include}
-SRCS="spec/c/test_crypto.c src/crypto.c src/buffer.c"
-# the test generates RSA keys and runs openssl dozens of times: bound it
-TIMEOUT=${TIMEOUT:-600}
+case "$1" in
+  # the test generates RSA keys and runs openssl dozens of times: bound it
+  crypto) SRCS="src/crypto.c src/buffer.c"; LIBS=-lcrypto; TIMEOUT=${TIMEOUT:-600} ;;
+  throttle) SRCS="src/throttle.c"; LIBS=-lm; TIMEOUT=${TIMEOUT:-120} ;;
+  *) echo "usage: sh spec/c/run_unit.sh crypto|throttle" >&2; exit 2 ;;
+esac
+SRCS="spec/c/test_$1.c $SRCS"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/azrp-run-crypto-XXXXXX") || exit 2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/azrp-run-$1-XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 passed=0; failed=0; skipped=0
@@ -47,7 +52,7 @@ run() {
 build() {
   out=$1; shift
   # shellcheck disable=SC2086
-  if ! $CC "$@" $WARN -I"$OPENSSL_INCDIR" -Isrc $SRCS -lcrypto -o "$out"; then
+  if ! $CC "$@" $WARN -I"$OPENSSL_INCDIR" -Isrc $SRCS $LIBS -o "$out"; then
     echo "== build of $out failed; counted as one failure"
     failed=$((failed + 1))
     return 1
@@ -56,7 +61,7 @@ build() {
 
 if build "$tmp/test_asan" -O1 -g -fno-omit-frame-pointer \
      -fsanitize=address,undefined -fno-sanitize-recover=all; then
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     run "asan+ubsan" timeout "$TIMEOUT" "$tmp/test_asan"
 fi
