@@ -47,7 +47,7 @@ SRCS = $(wildcard src/*.c)
 HDRS = $(wildcard src/*.h)
 
 .PHONY: all build build-compat asan deps deps-test demo test test-emulator test-conformance test-hosts fuzz-long \
-        emulator bench rock rock-jit clean docs
+        emulator bench rock rock-jit clean docs check-sanitize check-soak
 
 all: build
 
@@ -101,7 +101,9 @@ demo: deps build
 emulator: deps
 	$(LUA) bin/azrp emulator
 
-test: deps-test build asan
+# The six builds of azrp.core are independent: made side by side.
+test: deps-test
+	$(MAKE) -j$$(nproc) build asan
 	sh spec/run.sh c sanitize fuzz clients emulator conformance hosts
 
 test-client: deps-test build
@@ -122,10 +124,18 @@ SECONDS ?= 3600
 fuzz-long: deps-test
 	sh spec/fuzz/long.sh $(SECONDS)
 
+# The crash matrix: every workflow killed with SIGKILL after each journal
+# record, then resumed and (separately) cleaned up; writes its section of
+# RELIABILITY.md (tools/reliability/crash_matrix.lua).
+.PHONY: check-crash
+check-crash: deps-test build
+	lua5.4 tools/reliability/crash_matrix.lua
+
 bench: deps-test build
 	lua5.4 bench/restore_points.lua
 	sh bench/emulator_get.sh 10 8
 	lua5.4 bench/export.lua
+	lua5.4 bench/fleet.lua
 
 # Installs into ~/.luarocks; Debian's packages satisfy the dependencies
 # (lua-cjson, lua-http ...), which LuaRocks cannot see, hence deps-mode.
@@ -149,5 +159,36 @@ docs:
 	@command -v ldoc >/dev/null || sh .ci/ensure-packages lua-ldoc
 	ldoc -d $(DOCS_DIR) .
 
+# The whole client suite under ASan+UBSan, then valgrind (issue 11):
+# results per spec file into RELIABILITY.md (sanitize-all section).  A spec
+# file gets VG_BUDGET seconds under valgrind (children too), then, when it
+# has #crash tests, LIGHT_BUDGET with its children under ASan.
+VG_BUDGET     ?= 300
+LIGHT_BUDGET  ?= 600
+check-sanitize: deps-test build asan
+	VG_BUDGET=$(VG_BUDGET) LIGHT_BUDGET=$(LIGHT_BUDGET) sh tools/reliability/sanitize_all.sh asan valgrind
+
+# 100,000 requests through azrp.core on Lua 5.4 and LuaJIT, RSS and heap
+# slopes into RELIABILITY.md (soak section); fails on a slope above the
+# threshold of tools/reliability/soak.lua or on any error.
+SOAK_REQUESTS ?= 100000
+check-soak: deps-test build
+	@rm -f $(BUILD)/soak-5.4.json $(BUILD)/soak-jit.json; st=0; \
+	$(LUA) tools/reliability/soak.lua --requests $(SOAK_REQUESTS) --out $(BUILD)/soak-5.4.json || st=1; \
+	$(LUAJIT) tools/reliability/soak.lua --requests $(SOAK_REQUESTS) --out $(BUILD)/soak-jit.json || st=1; \
+	$(LUA) tools/reliability/soak_report.lua RELIABILITY.md $(BUILD)/soak-5.4.json $(BUILD)/soak-jit.json; \
+	exit $$st
+
 clean:
 	rm -rf $(BUILD)
+
+# The whole fault matrix (tools/reliability/fault_matrix.lua: every
+# workflow and operation family at 5, 20 and 50 % faults, 3 seeds, and a
+# region down; its table goes into RELIABILITY.md), then the crash and
+# soak checks when this Makefile has them.
+.PHONY: check-reliability
+check-reliability: deps-test build
+	lua5.4 tools/reliability/fault_matrix.lua --jobs 2 --write RELIABILITY.md
+	@for t in check-crash check-soak; do \
+	  if $(MAKE) -n $$t >/dev/null 2>&1; then $(MAKE) $$t || exit 1; else echo "$$t: no such target here, skipped"; fi; \
+	done

@@ -3,7 +3,7 @@
 (Debian python3-azure: azure-mgmt-compute 29, azure-core 1.26).
 
     AZRP_BENCH_URL=https://127.0.0.1:PORT AZRP_BENCH_CA=ca.pem \\
-      /usr/bin/python3 bench/python_bench.py startup | loop COUNT | concurrent N TAG
+      /usr/bin/python3 bench/python_bench.py startup | loop COUNT | concurrent N TAG | copies N TAG INTERVAL
 
 Prints one JSON line.  The token comes from the emulator's Entra endpoint
 (client credentials) through a minimal requests-based credential, as in
@@ -11,6 +11,10 @@ spec/conformance/python_flow.py.  `concurrent` begins N pollers
 (begin_create: the initial PUT, then azure-core polls each operation in a
 thread of its own) and waits for every result; polling_interval=1 is used
 only when the server sends no Retry-After (the emulator always does).
+`copies` (bench/fleet.lua) begins N cross-region copies (begin_create with
+sourceRestorePoint into rpc-dr-00i), waits for their pollers, then follows
+replication as a user script does: every INTERVAL seconds, a
+get(..., expand="instanceView") of each copy not yet at 100 %.
 """
 import json
 import os
@@ -45,6 +49,18 @@ class Credential:
         return self.token
 
 
+def anon_kib():
+    """KiB of anonymous (private) resident memory now (RssAnon)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def coll(i):
     return "rpc-%03d" % i
 
@@ -64,10 +80,11 @@ def main():
         n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
         for _ in range(20):
             get()
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), time.process_time()
         for _ in range(n):
             get()
-        out = {"requests": n, "ms_per_request": (time.monotonic() - t0) * 1000 / n}
+        out = {"requests": n, "ms_per_request": (time.monotonic() - t0) * 1000 / n,
+               "cpu_ms_per_request": (time.process_time() - c0) * 1000 / n}
     elif mode == "concurrent":
         n = int(sys.argv[2]) if len(sys.argv) > 2 else 100
         tag = sys.argv[3] if len(sys.argv) > 3 else "python"
@@ -82,9 +99,40 @@ def main():
                     ok += 1
             except Exception as exc:  # reported, counted as not ok
                 print("restore point %d: %s" % (i, exc), file=sys.stderr)
-        out = {"n": n, "ok": ok, "seconds": time.monotonic() - t0}
+        out = {"n": n, "ok": ok, "seconds": time.monotonic() - t0, "anon_kib": anon_kib()}
+    elif mode == "copies":
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+        tag = sys.argv[3] if len(sys.argv) > 3 else "python"
+        interval = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
+        src = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/restorePointCollections/%s"
+               "/restorePoints/rp-src-%s")
+        t0 = time.monotonic()
+        pollers = [client.restore_points.begin_create(
+            RG, "rpc-dr-%03d" % i, "rp-copy-" + tag,
+            {"properties": {"sourceRestorePoint": {"id": src % (SUB, RG, coll(i), tag)}}}, polling_interval=1)
+                   for i in range(1, n + 1)]
+        pending, ok = set(), 0
+        for i, p in enumerate(pollers, 1):
+            try:
+                p.result()
+                pending.add(i)
+            except Exception as exc:  # reported; the copy is then not followed
+                print("copy %d: %s" % (i, exc), file=sys.stderr)
+        while pending:
+            for i in sorted(pending):
+                rp = client.restore_points.get(RG, "rpc-dr-%03d" % i, "rp-copy-" + tag, expand="instanceView")
+                drps = rp.instance_view.disk_restore_points if rp.instance_view else []
+                if drps and all(d.replication_status.completion_percent == 100 for d in drps):
+                    pending.discard(i)
+                    ok += 1
+            if pending:
+                time.sleep(interval)
+            if time.monotonic() - t0 > 600:
+                print("copies: %d not at 100 %% after 600 s" % len(pending), file=sys.stderr)
+                break
+        out = {"n": n, "ok": ok, "seconds": time.monotonic() - t0, "anon_kib": anon_kib()}
     else:
-        sys.exit("mode: startup | loop COUNT | concurrent N TAG")
+        sys.exit("mode: startup | loop COUNT | concurrent N TAG | copies N TAG INTERVAL")
     client.close()
     print(json.dumps(out))
 

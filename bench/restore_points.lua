@@ -64,39 +64,10 @@ assert(ok_exec("mkdir -p " .. TMP))
 -- The clients
 ----------------------------------------------------------------------------
 
-local CLIENTS = {
-  { id = "azrp", label = "azrp (Lua 5.4)",
-    cmd = "lua5.4 -e 'package.cpath=\"./build/5.4/?.so;\"..package.cpath' bench/azrp_bench.lua" },
-  { id = "azrp-jit", label = "azrp (LuaJIT)",
-    cmd = "luajit -e 'package.cpath=\"./build/jit/?.so;\"..package.cpath' bench/azrp_bench.lua",
-    check = "command -v luajit" },
-  { id = "python", label = "Python SDK",
-    cmd = "/usr/bin/python3 bench/python_bench.py",
-    check = "/usr/bin/python3 -c 'import azure.mgmt.compute'",
-    missing = "Debian's python3-azure (apt-get install python3-azure)" },
-  { id = "js", label = "JS SDK",
-    cmd = "node bench/js_bench.mjs",
-    check = "command -v node && test -d spec/conformance/node_modules/@azure/arm-compute",
-    missing = "node and @azure/arm-compute (cd spec/conformance && npm install)" },
-}
-
-local wanted = {}
-for id in opts.clients:gmatch("[^,]+") do wanted[id] = true end
-if wanted.js and not ok_exec("cd " .. ROOT .. " && test -d spec/conformance/node_modules/@azure/arm-compute") and
-    ok_exec("command -v npm") then
-  io.stderr:write("installing @azure/arm-compute (spec/conformance) ...\n")
-  sh("cd " .. ROOT .. "/spec/conformance && npm install --no-audit --no-fund >&2")
-end
-local clients = {}
-for _, c in ipairs(CLIENTS) do
-  if wanted[c.id] then
-    if c.check and not ok_exec("cd " .. ROOT .. " && " .. c.check) then
-      io.stderr:write(string.format("skipping %s: needs %s\n", c.label, c.missing or c.check))
-    else
-      clients[#clients + 1] = c
-    end
-  end
-end
+-- bench/clients.lua (shared with bench/fleet.lua); az has no side for
+-- this script's modes.
+local bench_clients = dofile(ROOT .. "/bench/clients.lua")
+local clients = bench_clients.select(opts.clients, ROOT)
 assert(#clients > 0, "no client to measure")
 
 ----------------------------------------------------------------------------
@@ -163,11 +134,7 @@ local function run(c, args)
   return wall, tonumber(kib), result, (tonumber(user) or 0) + (tonumber(sys) or 0)
 end
 
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
-end
+local median = bench_clients.median
 
 local results, failures = {}, {}
 for _, c in ipairs(clients) do results[c.id] = { starts = {}, rss = {} } end

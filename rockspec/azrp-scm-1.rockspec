@@ -67,6 +67,9 @@ build = {
     ["azrp.workflow.preflight"] = "lua/azrp/workflow/preflight.lua",
     ["azrp.workflow.kinds"] = "lua/azrp/workflow/kinds.lua",
     ["azrp.workflow.run"] = "lua/azrp/workflow/run.lua",
+    ["azrp.workflow.disks"] = "lua/azrp/workflow/disks.lua",
+    ["azrp.workflow.restore_point"] = "lua/azrp/workflow/restore_point.lua",
+    ["azrp.workflow.outage"] = "lua/azrp/workflow/outage.lua",
     -- The azrp command (bin/azrp).
     ["azrp.cli"] = "lua/azrp/cli/init.lua",
     ["azrp.cli.api"] = "lua/azrp/cli/api.lua",

@@ -185,23 +185,28 @@ end
 -- The next page of a list, from an absolute nextLink.  The link comes from
 -- the server: one that is not a string or that the core refuses is an
 -- error value, never a raise.
-local function next_page(self, link, wait_fn)
+-- Errors name the list's operation (id), as its first page's do.
+local function next_page(self, link, wait_fn, id)
   if type(link) ~= "string" then
-    return nil, core.error{ kind = "azure", code = "InvalidNextLink", message = "the nextLink of a list is not a string" }
+    return nil, core.error{ kind = "azure", code = "InvalidNextLink", message = "the nextLink of a list is not a string",
+      operation = id }
   end
   local ok, op = pcall(self.core.request, self.core, { method = "GET", url = link, auth = true, kind = "read", retry = true })
   if not ok then
-    return nil, core.error{ kind = "invalid", code = "InvalidNextLink",
+    return nil, core.error{ kind = "invalid", code = "InvalidNextLink", operation = id,
       message = "the nextLink of a list was refused: " .. tostring(op):gsub("^request: ", "") }
   end
   local res, err = wait_fn(op)
-  if not res then return nil, err end
+  if not res then
+    if type(err) == "table" and err.operation == nil then err.operation = id end
+    return nil, err
+  end
   local page = json.decode(res.body)
   if res.status >= 400 or type(page) ~= "table" then
     local e = type(page) == "table" and type(page.error) == "table" and page.error or {}
     return nil, core.error{ kind = "azure", status = res.status, code = e.code or "ListFailed",
       message = e.message or ("HTTP " .. res.status .. " reading the next page of a list"),
-      request_id = res.headers["x-ms-request-id"] }
+      request_id = res.headers["x-ms-request-id"], operation = id }
   end
   return page
 end
@@ -226,7 +231,7 @@ local function each(self, id, params, wait_fn, level)
       local v = page.value and page.value[i]
       if v ~= nil then return v end
       if not page.nextLink or page.nextLink == json.null then return nil end
-      page, err = next_page(self, page.nextLink, wait_fn)
+      page, err = next_page(self, page.nextLink, wait_fn, id)
       i = 0
       if not page then failed = true; return false, err end
     end

@@ -57,13 +57,35 @@ function M.interrupted_error(op, sig)
     message = "interrupted by SIG" .. sig .. "; the operation goes on", retryable = false }
 end
 
+--- options(opts, fname, level) -> timeout, progress: the options of a
+-- wait (this one's and the event loops'), a number of seconds or
+-- { timeout = s, progress = function(percent, disks) } or nil; anything
+-- else raises "<fname>: expected ..." at level (as error's: 1 the
+-- function that calls options).
+function M.options(opts, fname, level)
+  if type(opts) == "number" then return opts, nil end
+  if type(opts) == "table" then return opts.timeout, opts.progress end
+  if opts ~= nil then error(fname .. ": expected a number of seconds or an options table", level + 1) end
+  return nil, nil
+end
+
+--- report(op, progress, last) -> the percent reported last: calls
+-- progress(percent, disks) when op has a percent that is not last (a
+-- wait's progress option, nil for none).
+function M.report(op, progress, last)
+  if not progress then return last end
+  local pct, disks = op:progress()
+  if pct and pct ~= last then
+    progress(pct, disks)
+    return pct
+  end
+  return last
+end
+
 --- op:wait([timeout | { timeout = s, progress = function(percent, disks) }])
 -- -> result | nil, err.  Progress is reported for cross-region copies.
 function M.wait(op, opts)
-  local timeout, progress
-  if type(opts) == "number" then timeout = opts
-  elseif type(opts) == "table" then timeout, progress = opts.timeout, opts.progress
-  elseif opts ~= nil then error("op:wait: expected a number of seconds or an options table", 2) end
+  local timeout, progress = M.options(opts, "op:wait", 2)
   local c = op:client()
   local deadline = core.now() + (timeout or M.DEFAULT_TIMEOUT)
   local last
@@ -71,10 +93,7 @@ function M.wait(op, opts)
     M.step(c)
     local err = stranded(op)
     if err then return nil, err end
-    if progress then
-      local pct, disks = op:progress()
-      if pct and pct ~= last then last = pct; progress(pct, disks) end
-    end
+    last = M.report(op, progress, last)
     if op:done() then break end
     local sig = core.signal()
     if sig then return nil, M.interrupted_error(op, sig) end
@@ -82,10 +101,7 @@ function M.wait(op, opts)
     if left <= 0 then return nil, timeout_error(op) end
     c:wait(math.min(left, 5))
   end
-  if progress then
-    local pct, disks = op:progress()
-    if pct and pct ~= last then progress(pct, disks) end
-  end
+  M.report(op, progress, last)
   return op:result()
 end
 

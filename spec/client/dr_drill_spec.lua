@@ -16,20 +16,8 @@ local function opts(extra)
   return o
 end
 
--- The admin API takes bytes as base64; no library needed for a marker.
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function base64(s)
-  return (s:gsub(".", function(ch)
-    local b, bits = ch:byte(), ""
-    for i = 8, 1, -1 do bits = bits .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and "1" or "0") end
-    return bits
-  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
-    if #x < 6 then return "" end
-    local c = 0
-    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
-    return B64:sub(c + 1, c + 1)
-  end) .. ({ "", "==", "=" })[#s % 3 + 1]
-end
+-- The admin API takes bytes as base64.
+local base64 = require("support.base64").encode
 
 local sha = C.disk_sha256
 
@@ -59,9 +47,7 @@ describe("the DR drill", function()
     assert.are.equal(0, data0.lun)
     local marker = "azrp dr drill marker " .. os.time()
     local unmarked = sha(em, data0.managedDisk.id)
-    local status = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(data0.managedDisk.id) .. "/write",
-      { offset = 0, data = base64(marker) })
-    assert.are.equal(200, status)
+    C.disk_write(em, data0.managedDisk.id, 0, marker)
     assert.are_not.equal(unmarked, sha(em, data0.managedDisk.id))
     -- Nothing writes to the source during the drill: its hashes now are the restore point's.
     local want = { os = sha(em, vm.properties.storageProfile.osDisk.managedDisk.id) }

@@ -25,31 +25,8 @@ local TL = { { name = "SecurityType", value = "TrustedLaunchSupported" } }
 
 local state_dir = tmp.name
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local q = {}
-    for k = 1, 4 do
-      local v = math.floor(n / 64 ^ (4 - k)) % 64
-      q[k] = B64:sub(v + 1, v + 1)
-    end
-    if not b then q[3] = "=" end
-    if not c then q[4] = "=" end
-    out[#out + 1] = table.concat(q)
-  end
-  return table.concat(out)
-end
-
 local sha = C.disk_sha256
-
-local function write(em, id, offset, text)
-  local status, body = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(id) .. "/write",
-    { offset = offset, data = base64(text) })
-  assert.are.equal(200, status, json.encode(body))
-end
+local write = C.disk_write
 
 local function disks_of(client, vm_id)
   local vm = assert(client:call("VirtualMachines_Get", { id = vm_id }))

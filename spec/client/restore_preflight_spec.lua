@@ -51,6 +51,12 @@ local function seed_file()
       caching = "ReadWrite" } }, tags = { app = "zonal" } }
   vm{ name = "vm-zrs", zones = { "2" }, data_disks = { { lun = 0, size_gb = 1, sku = "StandardSSD_ZRS" },
     { lun = 1, size_gb = 1, sku = "Premium_LRS" } } }
+  -- A point taken before Azure recorded disks' SKUs: the OS disk's and
+  -- LUN 1's are not in its sourceMetadata.
+  vm{ name = "vm-nosku", data_disks = { { lun = 0, size_gb = 1, sku = "Premium_LRS" },
+    { lun = 1, size_gb = 1, sku = "StandardSSD_LRS" } } }
+  seed.restore_points = { { resource_group = "rg-prod", vm = "vm-nosku", collection = "rpc-vm-nosku", name = "rp-vm-nosku",
+    without_sku = { "os", "lun1" } } }
   local path = os.tmpname() .. ".json"
   f = assert(io.open(path, "w"))
   f:write(json.encode(seed))
@@ -151,6 +157,75 @@ describe("restore preflight", function()
     -- a malformed one is the config's error, before any request
     local _, err = restore.check({ vm_id = vm_id("vm-plain"), subnet_id = SUBNET, disk_encryption_set_id = "des-prod" })
     assert.are.equal("disk_encryption_set_id", err.target)
+  end)
+
+  describe("disk SKUs", function()
+    local NOSKU = vm_id("vm-nosku")
+
+    it("refuses a restore point that does not record a disk's SKU, naming the disk and the setting (no fallback)", function()
+      for _, cfg in ipairs({ { vm_id = NOSKU, subnet_id = SUBNET, restore_point_id = rp_id("vm-nosku") },
+          { vm_id = NOSKU, mode = "in_place" } }) do
+        refused(cfg, "disk_skus.os", "does not record the SKU of the OS disk (vm-nosku-osdisk)",
+          "whose source disk is Premium_LRS today", 'disk_skus = { os = "<SKU>" }', "or disk_sku")
+      end
+      -- one disk told, the next one still missing is named
+      refused({ vm_id = NOSKU, subnet_id = SUBNET, disk_skus = { os = "Premium_LRS" } }, "disk_skus.lun1",
+        "the data disk at LUN 1 (vm-nosku-data1)", "StandardSSD_LRS today", "disk_skus = { lun1 = ")
+      -- an override for a disk the restore point does not hold
+      refused({ vm_id = NOSKU, subnet_id = SUBNET, disk_sku = "Premium_LRS", disk_skus = { lun5 = "Premium_LRS" } },
+        "disk_skus.lun5", rp_id("vm-nosku"), "holds no data disk at LUN 5")
+    end)
+
+    it("refuses an Ultra or Premium v2 OS disk: in the config before any request, from disk_sku in preflight", function()
+      for _, sku in ipairs({ "UltraSSD_LRS", "PremiumV2_LRS" }) do
+        reset(em)
+        local cfg = { vm_id = NOSKU, subnet_id = SUBNET, disk_skus = { os = sku } }
+        local _, err = restore.check(cfg)
+        assert.are.equal("disk_skus.os", err.target)
+        assert.matches(sku .. " can only be used with data disks", err.message, 1, true)
+        local report, rerr = restore.run(client, cfg, { state_dir = state_dir(), time_scale = SCALE })
+        assert.is_nil(report)
+        assert.are.equal("disk_skus.os", rerr.target)
+        assert.are.same({}, writes(em))
+        -- disk_sku is for every disk whose SKU is not recorded: the OS disk too
+        refused({ vm_id = NOSKU, subnet_id = SUBNET, disk_sku = sku }, "disk_sku",
+          "the OS disk would be " .. sku, "data disks only")
+      end
+      -- a data disk may be Premium v2; what is no SKU is refused, naming it
+      assert.is_table(restore.check({ vm_id = NOSKU, subnet_id = SUBNET, disk_skus = { lun0 = "PremiumV2_LRS" } }))
+      for field, skus in pairs({ ["disk_skus.lun0"] = { lun0 = "Standard_GRS" }, ["disk_skus.data0"] = { data0 = "Premium_LRS" },
+          ["disk_skus.1"] = { "Premium_LRS" }, ["disk_skus.lun01"] = { lun01 = "Premium_LRS" } }) do
+        local _, err = restore.check({ vm_id = NOSKU, subnet_id = SUBNET, disk_skus = skus })
+        assert.are.equal(field, err and err.target)
+      end
+      local _, err = restore.check({ vm_id = NOSKU, subnet_id = SUBNET, disk_sku = "Standard_Fast" })
+      assert.are.equal("disk_sku", err.target)
+    end)
+
+    it("restores with the SKUs the config gives, the recorded ones kept: as a new VM, then in place", function()
+      local report, err = restore.run(client, { vm_id = NOSKU, subnet_id = SUBNET, vm_name = "vm-nosku-new",
+        disk_skus = { os = "StandardSSD_LRS", lun1 = "Premium_LRS" } }, { state_dir = state_dir(), time_scale = SCALE })
+      assert.is_table(report, tostring(err))
+      assert.are.equal(0, report.exit_code)
+      local vm = assert(client:call("VirtualMachines_Get", { id = vm_id("vm-nosku-new") }))
+      local function skus(v)
+        local sp = v.properties.storageProfile
+        local out = { assert(client:call("Disks_Get", { id = sp.osDisk.managedDisk.id })).sku.name }
+        for _, d in ipairs(sp.dataDisks) do
+          out[#out + 1] = assert(client:call("Disks_Get", { id = d.managedDisk.id })).sku.name
+        end
+        return out
+      end
+      assert.are.same({ "StandardSSD_LRS", "Premium_LRS", "Premium_LRS" }, skus(vm))
+      -- in place, disk_sku for both unrecorded disks; the recorded one kept
+      report, err = restore.run(client, { vm_id = NOSKU, mode = "in_place", disk_sku = "StandardSSD_LRS" },
+        { state_dir = state_dir(), time_scale = SCALE })
+      assert.is_table(report, tostring(err))
+      assert.are.equal(0, report.exit_code)
+      vm = assert(client:call("VirtualMachines_Get", { id = NOSKU }))
+      assert.matches(report.run_id:match("^restore%-(.+)$"):lower(), vm.properties.storageProfile.osDisk.managedDisk.id:lower(), 1, true)
+      assert.are.same({ "StandardSSD_LRS", "Premium_LRS", "StandardSSD_LRS" }, skus(vm))
+    end)
   end)
 
   local function disks_of(vm)

@@ -10,41 +10,10 @@ local small_seed = require "support.small_seed"
 local SCALE = 0.002
 local SUBNET = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/default"
 
-local function state_dir()
-  local d = os.tmpname()
-  os.remove(d)
-  return d
-end
+local state_dir = require("support.tmp").name
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-local function base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local q = {}
-    for k = 1, 4 do
-      local v = math.floor(n / 64 ^ (4 - k)) % 64
-      q[k] = B64:sub(v + 1, v + 1)
-    end
-    if not b then q[3] = "=" end
-    if not c then q[4] = "=" end
-    out[#out + 1] = table.concat(q)
-  end
-  return table.concat(out)
-end
-
-local function sha(em, id)
-  local status, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
-  assert.are.equal(200, status, json.encode(body))
-  return body.sha256
-end
-
-local function write(em, id, offset, text)
-  local status, body = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(id) .. "/write",
-    { offset = offset, data = base64(text) })
-  assert.are.equal(200, status, json.encode(body))
-end
+local sha = C.disk_sha256
+local write = C.disk_write
 
 local function vm_disks(vm)
   local sp = vm.properties.storageProfile

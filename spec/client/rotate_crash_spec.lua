@@ -10,8 +10,9 @@ local children = require "support.child"
 local json = require "cjson"
 local workflow = require "azrp.workflow"
 local small_seed = require "support.small_seed"
+local faults = require "support.faults"
+local shard = require "support.shard"
 
-local LUA = "lua5.4"
 local SCALE = 0.002
 local PROD = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/Microsoft.Compute/restorePointCollections/"
 local DR = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-dr/providers/Microsoft.Compute/restorePointCollections/"
@@ -19,7 +20,6 @@ local REGIONS = { westeurope = PROD .. "rpc-vm-app-01-rotate", northeurope = DR 
   francecentral = DR .. "rpc-vm-app-01-rotate-francecentral" }
 local CONFIG = { vm_ids = { C.VM_ID }, targets = { { location = "northeurope", resource_group = "rg-dr" },
   { location = "francecentral", resource_group = "rg-dr" } }, retention = { keep_last = 1 } }
-local FAULTS = "429=0.05,500=0.05,503=0.05,reset=0.05,retry_after=1,seed="
 
 local function tmpdir()
   local d = os.tmpname()
@@ -29,13 +29,11 @@ local function tmpdir()
 end
 
 local function child(em, state_dir, n)
-  return children.run{ lua = LUA, em = em, state = state_dir, n = n, sig = "KILL", scale = SCALE,
+  return children.run{ em = em, state = state_dir, n = n, sig = "KILL", scale = SCALE,
     workflow = "rotate", config = CONFIG }
 end
 
-local function set_faults(em, spec)
-  assert.are.equal(200, (C.admin(em, "POST", "/_emulator/faults", { spec = spec })))
-end
+local function set_faults(em, spec) faults.set(em, spec) end
 
 -- region -> { name = state } of its collection.
 local function survey(client)
@@ -64,16 +62,21 @@ local function rotate_collections(client)
   return n
 end
 
--- Lua 5.4 (and LuaJIT) kill at every event, the older Luas at a few: the
--- journal logic is the same, their runs exercise the bindings.
-local full = _VERSION == "Lua 5.4" or jit
+-- Under faults, every third event.  spec/run.sh shares the points among
+-- several processes (support.shard), in `make test` among those of all
+-- five Luas, so that each point runs once, on one of them:
+-- those without faults are 1..60, those under faults 61..120; a process
+-- runs a part's setup only if it has points in it.
+local POINTS = 60
 
-for _, faulty in ipairs({ false, true }) do
+for f, faulty in ipairs({ false, true }) do
+  local base = (f - 1) * POINTS
+  if shard.any(base + 1, base + POINTS) then
   describe("a rotation killed with SIGKILL" .. (faulty and " under 20 % faults" or "") .. " #crash", function()
     local em, client, state_dir, events
-    local killed = 0
+    local killed, tried = 0, 0
     setup(function()
-      em = C.start("--time-scale " .. SCALE .. " --seed " .. small_seed.file())
+      em = C.start("--time-scale " .. SCALE .. " --no-throttle --seed " .. small_seed.file())
       client = C.client(em, { retry = { base_delay = 0.01, max_delay = 0.1, max_attempts = 8 } })
       state_dir = tmpdir()
       -- A whole run first: the points every later run rotates, and how
@@ -86,13 +89,17 @@ for _, faulty in ipairs({ false, true }) do
     end)
     teardown(function() client:close(); em.stop(); os.execute("rm -rf " .. state_dir) end)
 
-    for k = 1, 60 do
-      it(("at event %d, then resumed"):format(k), function()
-        if k > events then return end
-        if not full and k % 7 ~= 3 then return end
-        if faulty and k % 3 ~= 1 then return end
+    for k = 1, POINTS do
+      local title = ("at event %d, then resumed"):format(k)
+      if not shard.mine(base + k) then
+        -- another process's
+      elseif faulty and k % 3 ~= 1 then
+        pending(title .. " (under faults, every third event only)")
+      else it(title, function()
+        if k > events then pending("the rotation had " .. events .. " events") end
+        tried = tried + 1
         C.admin(em, "POST", "/_emulator/clock/advance", { seconds = 3600 })
-        if faulty then set_faults(em, FAULTS .. k) end
+        if faulty then set_faults(em, faults.spec(faults.ARM, k)) end
         local run_id, rc, out = child(em, state_dir, k)
         assert.is_string(run_id, out)
         local name = "rot-" .. run_id:match("^rotate%-(.+)$")
@@ -103,7 +110,7 @@ for _, faulty in ipairs({ false, true }) do
           for region, pts in pairs(survey(client)) do
             assert.is_true(good(pts) >= 1, region .. ": " .. json.encode(pts))
           end
-          if faulty then set_faults(em, FAULTS .. (k + 100)) end
+          if faulty then set_faults(em, faults.spec(faults.ARM, k + 100)) end
           local report, err = workflow.resume(client, run_id, { state_dir = state_dir, time_scale = SCALE, trap = false })
           assert.is_table(report, tostring(err))
           if report.exit_code == 5 then
@@ -140,12 +147,13 @@ for _, faulty in ipairs({ false, true }) do
         -- A second resume has nothing left to do and changes nothing.
         assert.is_table(workflow.resume(client, run_id, { state_dir = state_dir }))
         assert.are.same(after, survey(client))
-      end)
+      end) end
     end
     it("was killed at most of its moments", function()
-      local want = faulty and (full and 5 or 1) or (full and 15 or 2)
-      print(string.format("\n  %d kills of a run of %d events%s", killed, events, faulty and " (faults on)" or ""))
-      assert.is_true(killed >= want, killed .. " kills of " .. tostring(events) .. " events")
+      print(string.format("\n  %d kills in %d tries, of a run of %d events%s", killed, tried, events, faulty and " (faults on)" or ""))
+      -- A run that ends before its kill point (fewer polls, or a failure
+      -- under faults) is not a kill; most are.
+      assert.is_true(killed >= math.floor(tried * (faulty and 0.4 or 0.6)), killed .. " kills in " .. tried .. " tries")
     end)
-  end)
+  end) end
 end

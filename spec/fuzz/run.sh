@@ -45,7 +45,7 @@ for t in $TARGETS; do
   corpus=spec/fuzz/corpus/$t
   [ -d "$corpus" ] || corpus=
   # shellcheck disable=SC2086
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
     "$tmp/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$ART/${t}-" \
       "$tmp/new_$t" $corpus >"$tmp/out" 2>&1

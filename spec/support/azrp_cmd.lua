@@ -9,6 +9,7 @@
 local files = require "support.files"
 local q = require("support.shell").q
 local tmp = require "support.tmp"
+local process = require "support.process"
 
 local M = {}
 
@@ -24,7 +25,7 @@ function M.run(em, args, opts)
   local words = {}
   for i, a in ipairs(args) do words[i] = q(a) end
   local p = io.popen(string.format("env -u LD_PRELOAD -u AZURE_SUBSCRIPTION_ID -u AZURE_CLIENT_SECRET HOME=%s AZRP_EMULATOR=%s "
-    .. "%s bin/azrp %s >%s/out 2>%s/err; echo $?", q(dir), q(em.dir .. "/ready.json"), opts.lua or M.interp(),
+    .. "%s bin/azrp %s >%s/out 2>%s/err; echo $?", q(dir), q(em.dir .. "/ready.json"), process.child(opts.lua or M.interp()),
     table.concat(words, " "), dir, dir))
   local code = tonumber(p:read("*a"))
   p:close()

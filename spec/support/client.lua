@@ -21,6 +21,11 @@ function C.client(em, opts)
     poll = { default = 0.2, max = 2 }, retry = { base_delay = 0.05, max_delay = 0.5 },
     credential = azrp.credentials.client_secret{ tenant_id = C.TENANT, client_id = C.CLIENT_ID,
       client_secret = C.SECRET, authority_host = em.url } }
+  -- An emulator started --no-throttle answers no 429: a client of it need
+  -- not pace itself under ARM's limits either (once its bucket of 250
+  -- reads is spent, each read would wait 40 ms, the refill of 25 a second:
+  -- the most of a crash spec's time).
+  if em.throttle == false then o.throttle = false end
   for k, v in pairs(opts or {}) do o[k] = v end
   return azrp.client(o)
 end
@@ -52,6 +57,14 @@ function C.disk_sha256(em, id)
   local status, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
   require("luassert").are.equal(200, status, json.encode(body))
   return body.sha256
+end
+
+-- disk_write(em, id, offset, text): writes text into a disk at offset
+-- through the emulator's admin API (asserts that it answers 200).
+function C.disk_write(em, id, offset, text)
+  local status, body = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(id) .. "/write",
+    { offset = offset, data = require("support.base64").encode(text) })
+  require("luassert").are.equal(200, status, json.encode(body))
 end
 
 function C.enc(id)

@@ -44,4 +44,71 @@ function I.dr(em, client)
   return out
 end
 
+-- ---------------------------------------------------------------------
+-- Everything of the subscription, for the crash matrix.
+
+--- key(id) -> a resource's key: "<rg>/<provider path>", lower-cased
+-- (ARM ids are case-insensitive), e.g. "rg-prod/microsoft.compute/disks/d1".
+function I.key(id)
+  local rg, rest = id:match("/[Rr][Ee][Ss][Oo][Uu][Rr][Cc][Ee][Gg][Rr][Oo][Uu][Pp][Ss]/([^/]+)/[Pp][Rr][Oo][Vv][Ii][Dd][Ee][Rr][Ss]/(.+)$")
+  if not rg then return id:lower() end
+  return (rg .. "/" .. rest):lower()
+end
+
+local NETWORK = { "networkInterfaces", "virtualNetworks", "networkSecurityGroups", "publicIPAddresses" }
+
+--- all(em, client) -> { key = true } of every resource group's disks,
+-- snapshots, VMs (and each VM's disks by LUN: "<vm key>#os=<disk>",
+-- "#lun0=<disk>"), managed images, galleries with their definitions and
+-- versions, restore point collections and their restore points, network
+-- resources, and the SAS grants the blob endpoint holds active
+-- ("sas <key>"); and { key = provisioningState } beside it.
+function I.all(em, client)
+  local out, states = {}, {}
+  local function add(item)
+    local k = I.key(item.id)
+    out[k] = true
+    states[k] = item.properties and item.properties.provisioningState
+    return k
+  end
+  local rgs = raw_list(em, client, "/resourcegroups?api-version=2021-04-01")
+  for _, op in ipairs({ "Disks_List", "Snapshots_List" }) do
+    for _, it in ipairs(assert(client:list(op, {}))) do add(it) end
+  end
+  for _, vm in ipairs(assert(client:list("VirtualMachines_ListAll", {}))) do
+    local k = add(vm)
+    local sp = vm.properties.storageProfile or {}
+    if sp.osDisk and sp.osDisk.managedDisk then out[k .. "#os=" .. I.key(sp.osDisk.managedDisk.id)] = true end
+    for _, d in ipairs(sp.dataDisks or {}) do
+      out[k .. "#lun" .. math.floor(d.lun) .. "=" .. I.key(d.managedDisk.id)] = true
+    end
+  end
+  for _, c in ipairs(assert(client:list("RestorePointCollections_ListAll", {}))) do
+    add(c)
+    local full = assert(client:call("RestorePointCollections_Get", { id = c.id, expand = "restorePoints" }))
+    for _, rp in ipairs(full.properties.restorePoints or {}) do add(rp) end
+  end
+  for _, rg in ipairs(rgs) do
+    local base = "/resourceGroups/" .. rg.name .. "/providers/"
+    for _, it in ipairs(assert(client:list("Images_ListByResourceGroup", { resource_group_name = rg.name }))) do add(it) end
+    for _, g in ipairs(raw_list(em, client, base .. "Microsoft.Compute/galleries?api-version=2025-03-03")) do
+      add(g)
+      for _, d in ipairs(raw_list(em, client, base .. "Microsoft.Compute/galleries/" .. g.name .. "/images?api-version=2025-03-03")) do
+        add(d)
+        for _, v in ipairs(raw_list(em, client, base .. "Microsoft.Compute/galleries/" .. g.name .. "/images/" .. d.name
+          .. "/versions?api-version=2025-03-03")) do add(v) end
+      end
+    end
+    for _, p in ipairs(NETWORK) do
+      for _, it in ipairs(raw_list(em, client, base .. "Microsoft.Network/" .. p .. "?api-version=2024-05-01")) do add(it) end
+    end
+  end
+  local status, blobs = C.admin(em, "GET", "/_emulator/blobs")
+  assert(status == 200, "GET /_emulator/blobs: " .. tostring(status))
+  for _, g in ipairs(blobs.grants or {}) do
+    if g.state == "active" then out["sas " .. I.key(g.resource_id)] = true end
+  end
+  return out, states
+end
+
 return I

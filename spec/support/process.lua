@@ -4,26 +4,37 @@ local json = require "cjson.safe"
 
 local P = {}
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = require("support.files").read
 
 local function sleep(s) os.execute("sleep " .. s) end
 
--- start(args) -> { url, ca_file, http_url, pid, dir, stop(), log() }
+-- child(lua) -> the words that start a Lua child of a spec (the workflow
+-- children of the crash specs, bin/azrp): lua itself, or, when
+-- AZRP_SPEC_CHILD_WRAP is set and lua is lua5.4, that prefix before it.
+-- tools/reliability/sanitize_all.sh sets it so that the children run
+-- under the same sanitizer (and load the same build of azrp.core) as the
+-- spec: `env LD_PRELOAD=libasan.so ... LUA_INIT_5_4=@...` or `valgrind ...`.
+function P.child(lua)
+  local wrap = os.getenv("AZRP_SPEC_CHILD_WRAP")
+  if wrap and wrap ~= "" and lua == "lua5.4" then return wrap .. " " .. lua end
+  return lua
+end
+
+-- start(args) -> { url, ca_file, http_url, pid, dir, throttle, stop(), log() }
+-- Time runs 100 times faster than Azure's unless args say otherwise:
+-- a spec that does not care how long a deletion takes should not wait
+-- Azure's 10 s for it.
 function P.start(args)
+  args = args or ""
+  if not args:find("--time-scale", 1, true) then args = "--time-scale 0.01 " .. args end
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p " .. dir))
   local ready = dir .. "/ready.json"
   -- Sanitizer runs preload libasan into the spec process; the emulator is
   -- not under test there, so it starts without it.
-  local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS lua5.4 bin/azrp emulator --port 0 --state-dir %s/state --ready-file %s %s > %s/out.log 2>&1 & echo $!",
-    dir, ready, args or "", dir)
+  local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS -u LUA_INIT_5_4 lua5.4 bin/azrp emulator --port 0 --state-dir %s/state --ready-file %s %s > %s/out.log 2>&1 & echo $!",
+    dir, ready, args, dir)
   local p = io.popen(cmd)
   local pid = tonumber(p:read("*l"))
   p:close()
@@ -35,6 +46,9 @@ function P.start(args)
   end
   if not info then error("emulator did not start: " .. tostring(read_file(dir .. "/out.log"))) end
   info.pid, info.dir = pid, dir
+  -- Whether the emulator keeps ARM's request-rate limits (support.client
+  -- paces its clients under them only then).
+  info.throttle = not args:find("--no-throttle", 1, true)
   function info.stop() os.execute("kill " .. pid .. " 2>/dev/null") end
   function info.log() return read_file(dir .. "/out.log") end
   return info

@@ -6,18 +6,18 @@ local command = require "azrp.cli.command"
 local common = require "azrp.cli.run_common"
 local drill = require "azrp.workflows.dr_drill"
 
+-- The option -> config setting for each option that sets one.
+local SETTINGS = { vm = "vm_id", dr_location = "dr_location", dr_resource_group = "dr_resource_group",
+  health_timeout = "health_timeout" }
+
 -- The config: CONFIG (a Lua file returning a table, or a JSON object),
 -- then the options over it.
 local function config(opts, pos)
-  local cfg, err = common.load_config(pos[1])
+  local cfg, err = common.settings(opts, pos, SETTINGS)
   if not cfg then return nil, err end
-  if opts.vm then cfg.vm_id = opts.vm end
-  if opts.dr_location then cfg.dr_location = opts.dr_location end
-  if opts.dr_resource_group then cfg.dr_resource_group = opts.dr_resource_group end
   if opts.keep_copy then cfg.keep_copy = true end
   if opts.exclude_unsupported then cfg.unsupported_disks = "exclude" end
   if opts.no_keep_restore_point then cfg.keep_source_restore_point = false end
-  if opts.health_timeout then cfg.health_timeout = opts.health_timeout end
   return drill.check(cfg)
 end
 

@@ -56,18 +56,6 @@ return command.action{
     return opts.plan and { { "VM", "vm" }, { "Region", "region" }, { "Action", "action" }, { "Kind", "kind" },
       { "Name", "name" }, { "Why", "why" } } or ROW_COLUMNS
   end,
-  run = function(api, opts, env, pos)
-    local cfg, err = config(opts, pos)
-    if not cfg then return nil, err end
-    if opts.plan then return rotate.plan(api.client, cfg) end
-    local ropts, rerr = common.run_opts(opts, env, api.info, require("azrp.cli.progress").printer(env, opts))
-    if not ropts then return nil, rerr end
-    local report, e = require("azrp.workflow").start(rotate, api.client, cfg, ropts)
-    if not report then return nil, e end
-    if opts.json then return command.NOTHING, nil, report.exit_code end
-    if opts.output == "table" or opts.output == "tsv" then
-      return require("azrp.cli.output").list(report.details and report.details.rows or {}), nil, report.exit_code
-    end
-    return report, nil, report.exit_code
-  end,
+  -- In a table, a row per VM and region (the report's details), not per resource.
+  run = common.runner(rotate, config, function(report) return report.details and report.details.rows or {} end),
 }

@@ -82,20 +82,26 @@ M.PLAN_COLUMNS = { { "Step", "step" }, { "Kind", "kind" }, { "Name", "name" }, {
 --- columns(opts) -> a workflow command's columns: its plan's with --plan.
 function M.columns(opts) return opts.plan and M.PLAN_COLUMNS or M.COLUMNS end
 
---- runner(def, config) -> the run function of a workflow command:
+--- runner(def, config [, rows]) -> the run function of a workflow command:
 -- config(opts, positionals) -> cfg | nil, err makes its config, then
--- --plan prints def.plan's rows and anything else starts a run.
-function M.runner(def, config)
+-- --plan prints def.plan's rows and anything else starts a run (rows: as
+-- for start).
+function M.runner(def, config, rows)
   return function(api, opts, env, pos)
     local cfg, err = config(opts, pos)
     if not cfg then return nil, err end
     if opts.plan then return def.plan(api.client, cfg) end
-    return M.start(def, api, cfg, opts, env)
+    return M.start(def, api, cfg, opts, env, rows)
   end
 end
 
-function M.result(report, opts)
-  if opts.output == "table" or opts.output == "tsv" then return require("azrp.cli.output").list(report.resources) end
+--- result(report, opts [, rows]) -> what a command prints of a report:
+-- with -o table or tsv, the list rows(report) (default the report's
+-- resources); else the report.
+function M.result(report, opts, rows)
+  if opts.output == "table" or opts.output == "tsv" then
+    return require("azrp.cli.output").list(rows and rows(report) or report.resources)
+  end
   return report
 end
 
@@ -110,10 +116,11 @@ function M.settings(opts, pos, map)
   return cfg
 end
 
---- start(def, api, cfg, opts, env) -> what a workflow command returns:
--- the run of def, its progress on stderr, its report (or, with --json,
--- nothing more than the event lines) and its exit code.
-function M.start(def, api, cfg, opts, env)
+--- start(def, api, cfg, opts, env [, rows]) -> what a workflow command
+-- returns: the run of def, its progress on stderr, its report (or, with
+-- --json, nothing more than the event lines; with -o table or tsv, the
+-- list rows(report), default its resources) and its exit code.
+function M.start(def, api, cfg, opts, env, rows)
   local command = require "azrp.cli.command"
   local ropts, err = M.run_opts(opts, env, api.info, require("azrp.cli.progress").printer(env, opts))
   if not ropts then return nil, err end
@@ -121,7 +128,7 @@ function M.start(def, api, cfg, opts, env)
   report, err = require("azrp.workflow").start(def, api.client, cfg, ropts)
   if not report then return nil, err end
   if opts.json then return command.NOTHING, nil, report.exit_code end
-  return M.result(report, opts), nil, report.exit_code
+  return M.result(report, opts, rows), nil, report.exit_code
 end
 
 --- on_run(name, summary, extra_options, fn) -> the command of a verb on

@@ -53,14 +53,7 @@ function M.new(opts)
         if t then return t, e end
         local jwt, jerr = assertion()
         if not jwt then return nil, entra.error("AssertionFailed", who .. ": " .. jerr) end
-        local res, err = http{ method = "POST", url = aud, retry = true, timeout = 30,
-          headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },
-          body = entra.form{ { "grant_type", "client_credentials" }, { "client_id", client_id },
-            { "client_assertion_type", entra.ASSERTION_TYPE }, { "client_assertion", jwt }, { "scope", scope } } }
-        if not res then return nil, err end
-        local token, exp = entra.parse(res, who)
-        if token then cache.put(scope, token, exp) end
-        return token, exp
+        return entra.request(http, aud, client_id, entra.assertion(jwt), scope, who, cache)
       end,
     },
     __tostring = function() return "azrp credential (client certificate, client " .. client_id .. ")" end,

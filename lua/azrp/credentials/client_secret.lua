@@ -23,14 +23,7 @@ function M.new(opts)
       get_token = function(_, scope, http, opts)
         local t, e = cache.get(scope, opts)
         if t then return t, e end
-        local res, err = http{ method = "POST", url = url, retry = true, timeout = 30,
-          headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },
-          body = entra.form{ { "grant_type", "client_credentials" }, { "client_id", client_id },
-            { "client_secret", secret }, { "scope", scope } } }
-        if not res then return nil, err end
-        local token, exp = entra.parse(res, who)
-        if token then cache.put(scope, token, exp) end
-        return token, exp
+        return entra.request(http, url, client_id, { { "client_secret", secret } }, scope, who, cache)
       end,
     },
     __tostring = function() return "azrp credential (client secret, client " .. client_id .. ")" end,

@@ -84,6 +84,29 @@ function M.parse(res, what)
   return body.access_token, exp
 end
 
+--- request(http, url, client_id, proof, scope, who, cache) -> token,
+-- expires_on | nil, err: an OAuth 2.0 client-credentials request for
+-- scope to the token endpoint url; proof = the form fields that prove the
+-- client ({ { key, value }, ... }: a secret, or an assertion); the token
+-- is put in cache (M.cache()).
+function M.request(http, url, client_id, proof, scope, who, cache)
+  local fields = { { "grant_type", "client_credentials" }, { "client_id", client_id } }
+  for _, kv in ipairs(proof) do fields[#fields + 1] = kv end
+  fields[#fields + 1] = { "scope", scope }
+  local res, err = http{ method = "POST", url = url, retry = true, timeout = 30,
+    headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },
+    body = M.form(fields) }
+  if not res then return nil, err end
+  local token, exp = M.parse(res, who)
+  if token then cache.put(scope, token, exp) end
+  return token, exp
+end
+
+--- assertion(jwt) -> the proof fields of a JWT client assertion (for request).
+function M.assertion(jwt)
+  return { { "client_assertion_type", M.ASSERTION_TYPE }, { "client_assertion", jwt } }
+end
+
 --- A cache of tokens by scope, renewed REFRESH_MARGIN before expiry.
 function M.cache()
   local store = {}

@@ -30,14 +30,7 @@ function M.new(opts)
         local assertion = (f:read("*a") or ""):gsub("%s+$", "")
         f:close()
         if assertion == "" then return nil, entra.error("CredentialUnavailable", who .. ": the token file is empty") end
-        local res, err = http{ method = "POST", url = url, retry = true, timeout = 30,
-          headers = { ["Content-Type"] = "application/x-www-form-urlencoded", Accept = "application/json" },
-          body = entra.form{ { "grant_type", "client_credentials" }, { "client_id", client_id },
-            { "client_assertion_type", entra.ASSERTION_TYPE }, { "client_assertion", assertion }, { "scope", scope } } }
-        if not res then return nil, err end
-        local token, exp = entra.parse(res, who)
-        if token then cache.put(scope, token, exp) end
-        return token, exp
+        return entra.request(http, url, client_id, entra.assertion(assertion), scope, who, cache)
       end,
     },
     __tostring = function() return "azrp credential (workload identity, client " .. client_id .. ")" end,

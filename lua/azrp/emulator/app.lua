@@ -185,8 +185,13 @@ function M:handle(req)
   else
     req.params = params
     req.route = route
-    local fault = self.faults and self.faults:pick(req, route)
-    if fault and fault.status then
+    local fault = self.faults and self.faults:pick(req, route, self)
+    if fault and fault.down then
+      -- A region that stopped answering: the request has no effect, and
+      -- the server holds it unanswered (server.lua); in process, a 504.
+      res = reply.error(504, "GatewayTimeout", "Region '" .. fault.region .. "' is not answering (injected fault).")
+      req.fault_transport = fault
+    elseif fault and fault.status then
       res = self.faults:respond(fault, req, self)
       req.fault = fault.name
     else

@@ -30,6 +30,16 @@ function M.rg_id(req)
   return ids.rg_id(req.params.sub, req.params.rg)
 end
 
+-- Returns nil when the request's subscription ({sub}) is one the seed
+-- has, or a 404 SubscriptionNotFound.
+function M.unknown_subscription(em, req)
+  local sub = req.params.sub
+  for _, s in ipairs(em.seed.subscriptions or {}) do
+    if s.id:lower() == sub:lower() then return nil end
+  end
+  return reply.error(404, "SubscriptionNotFound", string.format("The subscription '%s' could not be found.", sub))
+end
+
 -- The resource group entry, or nil and a 404 ResourceGroupNotFound.
 function M.resource_group(em, req)
   local e = em.store:get(M.rg_id(req))

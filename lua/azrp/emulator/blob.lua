@@ -8,7 +8,7 @@
 -- that extend() can move it without changing the URL; the signature stops
 -- anyone from altering the query (sp, se, sv) or inventing an id.
 --
--- Only what a disk export or upload uses is served: Get Blob (ranged),
+-- Only what a disk export or upload uses is served: Get Blob (whole or ranged, streamed),
 -- Get Blob Properties, Get Page Ranges (paged from x-ms-version 2020-10-02,
 -- and as a diff against an earlier point's SAS URL) and Put Page.
 --
@@ -33,7 +33,7 @@ M.__index = M
 
 M.VERSION = "2018-03-28"        -- the sv of Azure's managed-disk SAS URLs
 M.BLOB_NAME = "abcd"            -- Azure's name for every disk export blob
-M.MAX_GET_BYTES = 256 * 1024 * 1024
+M.STREAM_WINDOW = 4 * 1024 * 1024  -- bytes of the source read at a time by a GET
 M.MAX_PAGE_WRITE = 4 * 1024 * 1024   -- Put Page's limit in Azure
 M.MAX_PAGE_RANGES = 10000       -- Get Page Ranges' page size limit in Azure
 M.PAGED_VERSION = "2020-10-02"  -- first x-ms-version with marker/maxresults
@@ -98,7 +98,6 @@ function M.new(opts)
     key = rand.bytes(32),
     grants = {},          -- id -> grant
     by_resource = {},     -- ids.key(resource_id) -> grant id
-    max_get_bytes = opts.max_get_bytes or M.MAX_GET_BYTES,
     stats = stats_mod.new(),
   }, M)
 end
@@ -382,20 +381,30 @@ local function blob_headers(self, req, g)
   }
 end
 
--- The blob's bytes [first, last] as a list of strings: the source's,
--- then the footer's.
-local function read_parts(g, first, last)
-  local size = g.source.size
-  local parts, n = {}, 0
-  if first < size then
-    parts, n = g.source:read_parts(first, math.min(last, size - 1) - first + 1)
+-- The blob's bytes [first, last] as an iterator of strings: the
+-- source's, read a window at a time as the body is sent (whole blocks are
+-- the stored strings, not copies), then the footer's.  A GET of any size,
+-- the whole blob included, holds one window of pieces at a time.
+local function pieces(g, first, last)
+  local size, window = g.source.size, M.STREAM_WINDOW
+  local at, list, i = first, {}, 0
+  local footer_done = not (g.footer and last >= size)
+  return function()
+    i = i + 1
+    if list[i] then return list[i] end
+    if at <= last and at < size then
+      local n = math.min(window, math.min(last, size - 1) - at + 1)
+      list, i = assert(g.source:read_parts(at, n)), 1
+      at = at + n
+      return list[1]
+    end
+    if not footer_done then
+      footer_done = true
+      local a = math.max(first, size) - size
+      return g.footer:sub(a + 1, last - size + 1)
+    end
+    return nil
   end
-  if g.footer and last >= size then
-    local a = math.max(first, size) - size
-    parts[#parts + 1] = g.footer:sub(a + 1, last - size + 1)
-    n = n + (last - math.max(first, size) + 1)
-  end
-  return parts, n
 end
 
 ---------------------------------------------------------------------------
@@ -556,19 +565,14 @@ function M:handle_get(req)
   if first == false then return last end
   local status = first and 206 or 200
   first, last = first or 0, last or size - 1
-  if last - first + 1 > self.max_get_bytes then
-    -- An emulator limit, not Azure's: the body is held in memory.
-    return storage_error(self, req, 416, "InvalidRange", string.format(
-      "The emulator serves at most %d bytes per request; ask for a range.", self.max_get_bytes))
-  end
   self.stats:request(g.id, "get")
   self.stats:served(g.id, first, last)
   local headers = blob_headers(self, req, g)
   if status == 206 then
     headers["content-range"] = string.format("bytes %d-%d/%d", first, last, size)
   end
-  local parts, n = read_parts(g, first, last)
-  return reply.parts(status, parts, n, "application/octet-stream", headers)
+  -- Any range, the whole blob included, as Azure serves it: streamed.
+  return reply.stream(status, pieces(g, first, last), last - first + 1, "application/octet-stream", headers)
 end
 
 function M:handle_head(req)

@@ -10,7 +10,9 @@ usage: azrp emulator [options]
   --http-port N        also serve plain HTTP on N (IMDS clients use http://)
   --seed FILE          starting fleet (.lua or .json); default: the built-in demo fleet
   --time-scale X       multiply every nominal duration by X (default 1; 0.01 = 100x faster)
-  --faults SPEC        inject faults, e.g. "429=0.05,500=0.02,reset=0.01,seed=7"
+  --faults SPEC        inject faults, e.g. "429=0.05,500=0.02,reset=0.01,seed=7"; also 429bare,
+                       503, truncate, slow, failed, canceled, expired, region_down=REGION
+                       (see lua/azrp/emulator/faults.lua)
   --no-throttle        turn ARM's request-rate limits off
   --lro-style STYLE    how long-running operations are announced: async (Azure-AsyncOperation
                        and Location, the default), location (Location only) or state (neither:

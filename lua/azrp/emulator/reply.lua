@@ -42,6 +42,29 @@ function M.parts(status, parts, length, content_type, headers)
   return setmetatable({ status = status, headers = headers, parts = parts, length = length }, lazy_body)
 end
 
+-- A body produced piece by piece while it is sent (a whole disk's blob:
+-- gigabytes): next_piece() returns the next string, or nil at the end,
+-- and the pieces total length bytes.  The server writes each piece as the
+-- socket drains, so a body of any size costs the memory of a few pieces.
+-- res.body, their concatenation, is made only when something reads it (an
+-- in-process caller, on a small body); it consumes the stream.
+local lazy_stream = { __index = function(res, k)
+  if k ~= "body" then return nil end
+  local pieces, next_piece = {}, rawget(res, "stream")
+  for piece in next_piece do pieces[#pieces + 1] = piece end
+  local s = table.concat(pieces)
+  rawset(res, "body", s)
+  return s
+end }
+
+function M.stream(status, next_piece, length, content_type, headers)
+  if type(next_piece) ~= "function" then error("reply.stream needs a function", 2) end
+  headers = headers or {}
+  headers["content-type"] = content_type or "application/octet-stream"
+  headers["content-length"] = tostring(length)
+  return setmetatable({ status = status, headers = headers, stream = next_piece, length = length }, lazy_stream)
+end
+
 -- The CloudError shape: {"error": {"code", "message", "target"?, "details"?}}.
 function M.error(status, code, message, target, extra)
   local e = { code = code, message = message, target = target }

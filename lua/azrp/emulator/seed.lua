@@ -18,6 +18,14 @@
 --             subnet = "<vnet>/<subnet>", security_type?, tags?,
 --             zones?, hyper_v?, disk_encryption_set?, ade? } }
 --   resources = { { path = "<ARM id>", body = { ... } } }   any other PUT
+--   restore_points = { { resource_group, vm, name, collection?,
+--                        without_sku? } }   a restore point of a seeded VM
+--               (in collection, default "rpc-<vm>", made in the VM's
+--               region), taken through the API once the VMs exist;
+--               without_sku = true or a list of "os" / "lun<N>": those
+--               disks' storageAccountType is absent from its
+--               sourceMetadata, as in points taken before Azure recorded
+--               it (a restore must then be told the SKU)
 --   quotas = { { location, name = "cores" | "<family>", limit, subscription? } }
 --               vCPU limits Usage_List reports and VM creates are held to:
 --               "cores" is Total Regional vCPUs, a family is Usage_List's
@@ -145,7 +153,7 @@ end
 
 local KNOWN = { tenants = true, apps = true, subscriptions = true, managed_identities = true,
   resource_groups = true, networks = true, disk_encryption_sets = true, disks = true, vms = true, resources = true,
-  quotas = true }
+  quotas = true, restore_points = true }
 
 local function is_list(v) return type(v) == "table" and (next(v) == nil or v[1] ~= nil) end
 
@@ -183,6 +191,7 @@ function M.check(seed)
       { "os_disk", "table" } },
     resources = { { "path", "string" }, { "body", "table" } },
     quotas = { { "location", "string" }, { "name", "string" }, { "limit", "integer" } },
+    restore_points = { { "resource_group", "string" }, { "vm", "string" }, { "name", "string" } },
   }
   for section, fields in pairs(rules) do
     for i, item in ipairs(seed[section] or {}) do
@@ -230,6 +239,19 @@ function M.check(seed)
       if type(d.lun) ~= "number" then return nil, string.format("vms[%d].data_disks[%d].lun must be an integer", i, j) end
       if not d.disk and type(d.size_gb) ~= "number" then
         return nil, string.format("vms[%d].data_disks[%d] needs size_gb (or disk, the name of a seeded disk)", i, j)
+      end
+    end
+  end
+  for i, r in ipairs(seed.restore_points or {}) do
+    if not string_or_nil(r.collection) then return nil, string.format("restore_points[%d].collection must be a string", i) end
+    local w = r.without_sku
+    if w ~= nil and w ~= true then
+      local ok = is_list(w)
+      for _, k in ipairs(ok and w or {}) do
+        if type(k) ~= "string" or not (k == "os" or k:match("^lun%d+$")) then ok = false end
+      end
+      if not ok then
+        return nil, string.format("restore_points[%d].without_sku must be true or a list of \"os\" and \"lun<N>\"", i)
       end
     end
   end
@@ -380,6 +402,40 @@ function M.apply(em, seed)
       or API.compute
     request(em, string.format("resources[%d]", i), "PUT", r.path, r.body, api)
   end
+  for i, r in ipairs(seed.restore_points or {}) do
+    M.restore_point(em, string.format("restore_points[%d]", i), r.subscription or sub0, r)
+  end
+end
+
+-- A seeded restore point (see restore_points above): the collection and
+-- the point through the API, then the SKUs without_sku names taken out of
+-- its sourceMetadata.
+function M.restore_point(em, where, sub, r)
+  local vm_path = rid(sub, r.resource_group, "Microsoft.Compute", "virtualMachines", r.vm)
+  local vm = em.store:get(vm_path)
+  if not vm then error(string.format("seed %s: no VM %s in %s", where, r.vm, r.resource_group), 0) end
+  local coll = rid(sub, r.resource_group, "Microsoft.Compute", "restorePointCollections", r.collection or ("rpc-" .. r.vm))
+  if not em.store:get(coll) then
+    request(em, where .. ".collection", "PUT", coll, { location = vm.body.location,
+      properties = { source = { id = vm.body.id } } }, API.compute)
+  end
+  local rp_path = coll .. "/restorePoints/" .. r.name
+  request(em, where, "PUT", rp_path, { properties = {} }, API.compute)
+  local w = r.without_sku
+  if not w then return end
+  local drop = {}
+  if w ~= true then for _, k in ipairs(w) do drop[k] = true end end
+  local sp = em.store:get(rp_path).body.properties.sourceMetadata.storageProfile
+  local entries = { { key = "os", d = sp.osDisk } }
+  for _, d in ipairs(sp.dataDisks or {}) do entries[#entries + 1] = { key = "lun" .. math.tointeger(d.lun), d = d } end
+  for _, e in ipairs(entries) do
+    if e.d and (w == true or drop[e.key]) then
+      e.d.managedDisk.storageAccountType = nil
+      drop[e.key] = nil
+    end
+  end
+  local left = next(drop)
+  if left then error(string.format("seed %s: without_sku names %s, which the restore point does not hold", where, left), 0) end
 end
 
 return M

@@ -87,18 +87,11 @@ local function pump_for(cq, d)
   return p
 end
 
-local function parse_opts(opts, fname)
-  if type(opts) == "number" then return opts, nil end
-  if type(opts) == "table" then return opts.timeout, opts.progress end
-  if opts ~= nil then error("azrp.loop.cqueues." .. fname .. ": expected a number of seconds or an options table", 3) end
-  return nil, nil
-end
-
 --- wait(op [, timeout | { timeout = s, progress = function(percent, disks) }])
 -- -> result | nil, err.  Yields to the controller until op is done; the
 -- same contract as op:wait() (a WaitTimeout error leaves op running).
 function M.wait(op, opts)
-  local timeout, progress = parse_opts(opts, "wait")
+  local timeout, progress = wait.options(opts, "azrp.loop.cqueues.wait", 2)
   local cq = controller("wait")
   local deadline = timeout and core.now() + timeout
   local last
@@ -108,10 +101,7 @@ function M.wait(op, opts)
   local err
   while not op:done() do
     if p.err then err = p.err; break end
-    if progress then
-      local pct, disks = op:progress()
-      if pct and pct ~= last then last = pct; progress(pct, disks) end
-    end
+    last = wait.report(op, progress, last)
     local left = deadline and deadline - core.now()
     if left and left <= 0 then break end
     if not p.running then pump_for(cq, d) end  -- it stopped on a former error
@@ -121,10 +111,7 @@ function M.wait(op, opts)
   if p.waiters == 0 then p.wake:signal() end  -- let the pump see it may stop
   if err then error(err, 0) end
   if not op:done() then return nil, timeout_error(op) end
-  if progress then
-    local pct, disks = op:progress()
-    if pct and pct ~= last then progress(pct, disks) end
-  end
+  wait.report(op, progress, last)
   return op:result()
 end
 

@@ -95,10 +95,7 @@ local function tick(w)
       ready[#ready + 1] = x
     else
       keep[#keep + 1] = x
-      if x.progress then
-        local pct, disks = x.op:progress()
-        if pct and pct ~= x.last then x.last = pct; x.progress(pct, disks) end
-      end
+      x.last = wait.report(x.op, x.progress, x.last)
     end
   end
   w.waiters = keep
@@ -113,10 +110,7 @@ local function tick(w)
     elseif x.timed_out then
       cok, cerr = pcall(x.deliver, nil, timeout_error(x.op))
     else
-      if x.progress then
-        local pct, disks = x.op:progress()
-        if pct and pct ~= x.last then x.progress(pct, disks) end
-      end
+      wait.report(x.op, x.progress, x.last)
       cok, cerr = pcall(x.deliver, x.op:result())
     end
     if not cok and first_err == nil then first_err = cerr end
@@ -151,10 +145,7 @@ end
 local function parse(fname, a, b)
   local opts, cb = a, b
   if type(a) == "function" and b == nil then opts, cb = nil, a end
-  local timeout, progress
-  if type(opts) == "number" then timeout = opts
-  elseif type(opts) == "table" then timeout, progress = opts.timeout, opts.progress
-  elseif opts ~= nil then error("azrp.loop.luv." .. fname .. ": expected a number of seconds or an options table", 3) end
+  local timeout, progress = wait.options(opts, "azrp.loop.luv." .. fname, 3)
   if cb ~= nil and type(cb) ~= "function" then error("azrp.loop.luv." .. fname .. ": callback must be a function", 3) end
   return timeout, progress, cb
 end

@@ -179,13 +179,6 @@ local function pump_for(d)
   return p
 end
 
-local function parse_opts(opts, fname)
-  if type(opts) == "number" then return opts, nil end
-  if type(opts) == "table" then return opts.timeout, opts.progress end
-  if opts ~= nil then error("azrp.loop.ngx." .. fname .. ": expected a number of seconds or an options table", 3) end
-  return nil, nil
-end
-
 local YIELDABLE = { rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
   ssl_session_fetch = true, ssl_client_hello = true, preread = true }
 
@@ -202,7 +195,7 @@ end
 -- the same contract as op:wait() (a WaitTimeout error leaves op running).
 -- progress runs in the caller's light thread (it may ngx.print/ngx.flush).
 function M.wait(op, opts)
-  local timeout, progress = parse_opts(opts, "wait")
+  local timeout, progress = wait.options(opts, "azrp.loop.ngx.wait", 2)
   check_phase("wait")
   local deadline = core.now() + (timeout or wait.DEFAULT_TIMEOUT)
   local d = driver_of(op)
@@ -213,10 +206,7 @@ function M.wait(op, opts)
   local ok, perr = pcall(function()
     while not op:done() do
       if w.err then err = w.err; break end
-      if progress then
-        local pct, disks = op:progress()
-        if pct and pct ~= w.last then w.last = pct; progress(pct, disks) end
-      end
+      w.last = wait.report(op, progress, w.last)
       local left = deadline - core.now()
       if left <= 0 then break end
       if not p.running then start(p, d) else wake(p) end
@@ -227,10 +217,7 @@ function M.wait(op, opts)
   if not ok then error(perr, 0) end
   if err then error(err, 0) end
   if not op:done() then return nil, timeout_error(op) end
-  if progress then
-    local pct, disks = op:progress()
-    if pct and pct ~= w.last then progress(pct, disks) end
-  end
+  wait.report(op, progress, w.last)
   return op:result()
 end
 

@@ -29,6 +29,7 @@
 local azrp = require "azrp"
 local journal = require "azrp.workflow.journal"
 local runmod = require "azrp.workflow.run"
+local outage = require "azrp.workflow.outage"
 
 local M = {}
 
@@ -93,7 +94,7 @@ local function error_table(err)
   if err == nil then return nil end
   if type(err) == "table" then
     return { kind = err.kind, code = err.code, message = err.message or tostring(err), status = err.status,
-      target = err.target }
+      target = err.target, operation = err.operation, region = err.region }
   end
   return { kind = "error", message = tostring(err) }
 end
@@ -157,6 +158,8 @@ local function drive(run, opts)
       if not ok then err, failed_step = e, step.name; break end
     end
   end
+  -- No answer at all (a region out): say which region.
+  err = outage.explain(run.config, err)
   local interrupted = type(err) == "table" and err.kind == "interrupted"
   local outcome = err and (interrupted and "interrupted" or "failed") or "succeeded"
   if run.def.finish then run.def.finish(run, outcome) end
@@ -257,6 +260,20 @@ function M.resume(client, run_id, opts)
   local run, err = open_run(client, run_id, opts)
   if not run then return nil, err end
   if run.journal.dropped then run:emit{ type = "note", message = "the journal's last record was cut short and dropped" } end
+  if FINAL[run.state] and run.journal.meta.exit_code == nil then
+    -- Killed after its last record and before meta.json said how it
+    -- ended: say it now, from the journal.
+    local left = false
+    for _, r in ipairs(run:resource_list()) do
+      if r.state == "left" or r.state == "unverified" then left = true end
+    end
+    local code = left and M.EXIT.cleanup or run.state == "failed" and M.EXIT.failed
+      or run.state == "interrupted" and M.EXIT.interrupted or M.EXIT.ok
+    local meta = run.journal.meta
+    meta.state, meta.left, meta.exit_code, meta.ended_at = run.state, left or nil, code, meta.ended_at or azrp.wall()
+    run.journal:save_meta()
+    write_report(run, report_of(run, { ok = code == 0, exit_code = code, error = error_table(run.error) }), opts)
+  end
   if FINAL[run.state] and not run.journal.meta.left then
     local r = report_of(run, { ok = run.journal.meta.exit_code == 0, exit_code = run.journal.meta.exit_code,
       note = "the run had already ended" })
@@ -315,6 +332,39 @@ end
 function M.config_error(field, fmt, ...)
   return azrp.error{ kind = "invalid", code = "InvalidConfig", target = field,
     message = field .. ": " .. string.format(fmt, ...), retryable = false }
+end
+
+--- steps(names, fns) -> a definition's steps: { name = n, run = fns[n] }
+-- for each name of names, in that order (fns must have each).
+function M.steps(names, fns)
+  local out = {}
+  for i, name in ipairs(names) do
+    if type(fns[name]) ~= "function" then error("azrp.workflow.steps: no function for the step " .. tostring(name), 2) end
+    out[i] = { name = name, run = fns[name] }
+  end
+  return out
+end
+
+--- step_names(steps) -> the names of steps, then "cleanup" (the steps of
+-- a report of a run that cleaned up after itself).
+function M.step_names(steps)
+  local out = {}
+  for i, s in ipairs(steps) do out[i] = s.name end
+  out[#out + 1] = "cleanup"
+  return out
+end
+
+--- parse_vm_id(id) -> subscription, resource group, name of a VM's ARM
+-- id (nil if id is not one; the resource group's key in either case).
+function M.parse_vm_id(id)
+  return id:match("^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$")
+end
+
+--- vm_base_name(config) -> the name of the VM config.vm_id: the stem of
+-- the resource names of a workflow run on one VM (a definition's base_name).
+function M.vm_base_name(config)
+  local _, _, name = M.parse_vm_id(config.vm_id)
+  return name
 end
 
 --- check_settings(config, known) -> true | nil, err: config is a table

@@ -177,12 +177,16 @@ function Run:await(ops, on_done, progress, tick)
       end
     end
     if left == 0 then break end
+    local ended = false
     if tick then
       for i in ipairs(ops) do if not done[i] then tick(i) end end
+      -- A tick's own call steps the client: an operation may have ended
+      -- in it, and the wait below would then sleep its whole second.
+      for i, op in ipairs(ops) do if not done[i] and op:done() then ended = true end end
     end
     local e = self:interrupted()
     if e then return nil, e end
-    self.client:wait(1)
+    if not ended then self.client:wait(1) end
   end
   return true
 end

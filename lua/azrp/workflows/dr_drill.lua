@@ -26,6 +26,8 @@
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
 local preflight = require "azrp.workflow.preflight"
+local disks = require "azrp.workflow.disks"
+local rpmod = require "azrp.workflow.restore_point"
 
 local M = { error_kind = "drill", name = "dr_drill", id_prefix = "drill" }
 
@@ -38,11 +40,9 @@ local function drill_error(code, fmt, ...)
 end
 
 -- "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/name" -> sub, rg, name.
-local function parse_vm_id(id)
-  return id:match("^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$")
-end
+local parse_vm_id = workflow.parse_vm_id
 
-local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
+local round = require("azrp.workflow.run").round
 
 -- ---------------------------------------------------------------------
 -- Config
@@ -79,10 +79,7 @@ function M.check(config)
   return c
 end
 
-function M.base_name(config)
-  local _, _, name = parse_vm_id(config.vm_id)
-  return name
-end
+M.base_name = workflow.vm_base_name
 
 function M.target(config)
   return { vm_id = config.vm_id, dr_location = config.dr_location, dr_resource_group = config.dr_resource_group }
@@ -231,26 +228,16 @@ function steps.restore_point(ctx)
         excludeDisks = #(ctx.data.exclude_disks or {}) > 0 and ctx.data.exclude_disks or nil } } } }
   -- Azure makes one restore point of a VM at a time: while another is
   -- being created (another drill, a backup), wait for it.
-  local deadline = azrp.now() + ctx:scaled(ctx.config.busy_timeout or 3600)
-  local rp, err
-  while true do
-    ctx:set("rp_started_at", azrp.wall())
-    rp, err = ctx:create(spec)
-    if rp or not M.busy(err) or azrp.now() >= deadline then break end
-    ctx:emit{ type = "note", step = "restore_point", message = "another restore point of the VM is being created; waiting" }
-    local ok, serr = ctx:sleep(math.max(0.02, ctx:scaled(15)))
-    if not ok then return nil, serr end
-  end
+  local rp, err = rpmod.create(ctx, spec, function() ctx:set("rp_started_at", azrp.wall()) end)
   if not rp then return nil, err end
   ctx:set("restore_point", { id = rp.id, name = rp.name })
   return true
 end
 
 --- Is err Azure's refusal of a second concurrent restore point creation?
-function M.busy(err)
-  return type(err) == "table" and err.status == 409 and type(err.message) == "string"
-    and err.message:find("already in progress", 1, true) ~= nil
-end
+-- (azrp.workflow.restore_point.busy)
+-- @function busy
+M.busy = rpmod.busy
 
 -- rpc-<vm>-dr in the DR region, whose source is the source collection.
 function steps.dr_collection(ctx)
@@ -287,19 +274,7 @@ function steps.copy(ctx)
   if not copy then return nil, err end
   -- What the later steps need of the copy: its disks and the VM's shape.
   local meta = copy.properties.sourceMetadata
-  local disks = {}
-  local sp = meta.storageProfile
-  if sp.osDisk and sp.osDisk.diskRestorePoint then
-    disks[#disks + 1] = { drp = sp.osDisk.diskRestorePoint.id, os_type = sp.osDisk.osType, caching = sp.osDisk.caching,
-      sku = sp.osDisk.managedDisk and sp.osDisk.managedDisk.storageAccountType }
-  end
-  for _, d in ipairs(sp.dataDisks or {}) do
-    if d.diskRestorePoint then
-      disks[#disks + 1] = { lun = d.lun, drp = d.diskRestorePoint.id, caching = d.caching,
-        sku = d.managedDisk and d.managedDisk.storageAccountType,
-        source = d.managedDisk and d.managedDisk.id }
-    end
-  end
+  local disks = rpmod.disks(meta.storageProfile)
   if #disks == 0 then return nil, drill_error("NoDisks", "restore point %s holds no disk restore points", copy.id) end
   ctx:set("copy", { id = copy.id, disks = disks, vm_size = meta.hardwareProfile and meta.hardwareProfile.vmSize,
     security_profile = meta.securityProfile, hyperv = meta.hyperVGeneration, os_type = meta.osProfile and meta.osProfile.osType })
@@ -316,26 +291,14 @@ function steps.restore_disks(ctx)
     ctx:set("figure.rpo_wall_seconds", round(rpo))
     ctx:set("figure.rpo_seconds", round(rpo / ctx.time_scale))
   end
-  local specs, ids = {}, {}
-  for _, d in ipairs(copy.disks) do
-    -- The journal keeps numbers as JSON does: a LUN may come back as 0.0.
-    local suffix = d.lun and string.format("lun%d", d.lun) or "os"
-    local name = ctx:name(suffix)
-    local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp }, osType = d.os_type }
-    if not d.lun then props.hyperVGeneration = copy.hyperv end
-    local body = { location = cfg.dr_location, properties = props, sku = d.sku and { name = d.sku } or nil }
-    local id = dr_scope(ctx) .. "/providers/Microsoft.Compute/disks/" .. name
-    specs[#specs + 1] = { key = "disk:" .. suffix, kind = "disk", id = id, name = name, op = "Disks_CreateOrUpdate",
-      params = { resource_group_name = cfg.dr_resource_group, disk_name = name, body = body } }
-    ids[#ids + 1] = { lun = d.lun, id = id, caching = d.caching, os_type = d.os_type }
-  end
-  local out, err = ctx:create_all(specs)
-  if not out then return nil, err end
-  for i, r in ipairs(out) do
-    if not r[1] then return nil, r[2] or drill_error("RestoreFailed", "restoring disk %s failed", specs[i].name) end
-  end
-  ctx:set("disks", ids)
-  return true
+  return disks.restore(ctx, { disks = copy.disks, scope = dr_scope(ctx), rg = cfg.dr_resource_group,
+    error = drill_error,
+    body = function(d)
+      local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp }, osType = d.os_type }
+      if not d.lun then props.hyperVGeneration = copy.hyperv end
+      return { location = cfg.dr_location, properties = props, sku = d.sku and { name = d.sku } or nil }
+    end,
+    entry = function(d, id) return { lun = d.lun, id = id, caching = d.caching, os_type = d.os_type } end })
 end
 
 local function deny_rule(name, direction, dest)
@@ -431,16 +394,11 @@ function steps.health(ctx)
   end
 end
 
-M.steps = {}
-for _, name in ipairs({ "preflight", "source_collection", "restore_point", "dr_collection", "copy", "restore_disks", "network",
-  "create_vm", "health" }) do
-  M.steps[#M.steps + 1] = { name = name, run = steps[name] }
-end
+M.steps = workflow.steps({ "preflight", "source_collection", "restore_point", "dr_collection", "copy", "restore_disks",
+  "network", "create_vm", "health" }, steps)
 
 --- The step names, cleanup last.
-M.STEPS = {}
-for i, s in ipairs(M.steps) do M.STEPS[i] = s.name end
-M.STEPS[#M.STEPS + 1] = "cleanup"
+M.STEPS = workflow.step_names(M.steps)
 
 -- A source restore point that failed is never kept (a failed one is no
 -- RPO for anyone).  ctx:create already marks failures; nothing else to adjust.

@@ -50,7 +50,7 @@ local function export_error(code, fmt, ...)
   return azrp.error{ kind = "export", code = code, message = string.format(fmt, ...), retryable = false }
 end
 
-local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
+local round = require("azrp.workflow.run").round
 
 -- ---------------------------------------------------------------------
 -- Config
@@ -306,20 +306,26 @@ end
 
 function steps.verify(ctx)
   local img = ctx.data.image
-  local f, err = io.open(part(ctx), "rb")
-  if not f then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
-  local size = img.disk_bytes + (ctx.config.format == "vhd" and vhd.SIZE or 0)
-  local t0 = azrp.now()
-  -- One pass: the image's digest and, for a VHD, its disk's (no footer).
-  local hex, second = azrp.host.image_sha256(f, size, ctx.config.format == "vhd" and img.disk_bytes or nil)
-  f:close()
-  if not hex then return nil, azrp.error{ kind = "io", code = "HashFailed", retryable = false, message = tostring(second) } end
-  local disk_hex = second or hex
-  local ok, rerr = os.rename(part(ctx), ctx.config.output)
-  if not ok then return nil, azrp.error{ kind = "io", code = "RenameFailed", retryable = false, message = tostring(rerr) } end
-  ctx:set("figure.hash_seconds", round(azrp.now() - t0))
-  ctx:set("report.sha256", hex)
-  ctx:set("report.disk_sha256", disk_hex)
+  local v = ctx.data.verified
+  -- The hash is journalled before the rename: a run killed after the
+  -- rename (the part file gone, the image in its place) resumes from it.
+  if not (v and not base.file_size(part(ctx)) and base.file_size(ctx.config.output)) then
+    local f, err = io.open(part(ctx), "rb")
+    if not f then return nil, azrp.error{ kind = "io", code = "OpenFailed", retryable = false, message = tostring(err) } end
+    local size = img.disk_bytes + (ctx.config.format == "vhd" and vhd.SIZE or 0)
+    local t0 = azrp.now()
+    -- One pass: the image's digest and, for a VHD, its disk's (no footer).
+    local hex, second = azrp.host.image_sha256(f, size, ctx.config.format == "vhd" and img.disk_bytes or nil)
+    f:close()
+    if not hex then return nil, azrp.error{ kind = "io", code = "HashFailed", retryable = false, message = tostring(second) } end
+    v = { sha256 = hex, disk_sha256 = second or hex, seconds = round(azrp.now() - t0) }
+    ctx:set("verified", v)
+    local ok, rerr = os.rename(part(ctx), ctx.config.output)
+    if not ok then return nil, azrp.error{ kind = "io", code = "RenameFailed", retryable = false, message = tostring(rerr) } end
+  end
+  ctx:set("figure.hash_seconds", v.seconds)
+  ctx:set("report.sha256", v.sha256)
+  ctx:set("report.disk_sha256", v.disk_sha256)
   ctx:set("report.image", ctx.config.output)
   ctx:set("report.format", ctx.config.format)
   if ctx.config.base_image then
@@ -329,8 +335,7 @@ function steps.verify(ctx)
   return true
 end
 
-M.steps = {}
-for _, name in ipairs({ "preflight", "download", "verify" }) do M.steps[#M.steps + 1] = { name = name, run = steps[name] } end
+M.steps = workflow.steps({ "preflight", "download", "verify" }, steps)
 
 M.on_interrupt = "cleanup"   -- the SAS is revoked; the part file stays for a resume
 

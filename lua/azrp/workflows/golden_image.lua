@@ -38,10 +38,12 @@
 -- replication_seconds (the slowest region, Azure seconds).
 local azrp = require "azrp"
 local workflow = require "azrp.workflow"
+local runmod = require "azrp.workflow.run"
+local disks = require "azrp.workflow.disks"
 local gconfig = require "azrp.workflows.golden.config"
 local compat = require "azrp.workflows.golden.compat"
 local publish = require "azrp.workflows.golden.publish"
-local drill = require "azrp.workflows.dr_drill"
+local rpmod = require "azrp.workflow.restore_point"
 
 local M = { error_kind = "golden", name = "golden_image", id_prefix = "golden" }
 
@@ -54,16 +56,13 @@ local function golden_error(code, fmt, ...)
   return azrp.error{ kind = "golden", code = code, message = string.format(fmt, ...), retryable = false }
 end
 
-local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
+local round = runmod.round
 
 --- check(config) -> config | nil, err: the config checked and defaulted (azrp.workflows.golden.config).
 -- @function check
 M.check = gconfig.check
 
-function M.base_name(config)
-  local _, _, name = gconfig.parse_vm_id(config.vm_id)
-  return name
-end
+M.base_name = workflow.vm_base_name
 
 function M.target(config)
   return { vm_id = config.vm_id, gallery_image_id = config.gallery_image_id, image_id = config.image_id,
@@ -219,28 +218,9 @@ function steps.restore_point(ctx)
       restore_point_collection_name = coll.name, restore_point_name = name, body = { properties = {
         consistencyMode = cfg.consistency_mode, excludeDisks = #exclude > 0 and exclude or nil } } } }
   -- One restore point of a VM at a time: wait for another's creation.
-  local deadline = azrp.now() + ctx:scaled(cfg.busy_timeout or 3600)
-  local rp, err
-  while true do
-    rp, err = ctx:create(spec)
-    if rp or not drill.busy(err) or azrp.now() >= deadline then break end
-    ctx:emit{ type = "note", step = "restore_point", message = "another restore point of the VM is being created; waiting" }
-    local ok, serr = ctx:sleep(math.max(0.02, ctx:scaled(15)))
-    if not ok then return nil, serr end
-  end
+  local rp, err = rpmod.create(ctx, spec)
   if not rp then return nil, err end
-  local msp = rp.properties.sourceMetadata and rp.properties.sourceMetadata.storageProfile or {}
-  local disks = {}
-  if msp.osDisk and msp.osDisk.diskRestorePoint then
-    disks[#disks + 1] = { drp = msp.osDisk.diskRestorePoint.id, os_type = msp.osDisk.osType, caching = msp.osDisk.caching,
-      sku = msp.osDisk.managedDisk and msp.osDisk.managedDisk.storageAccountType }
-  end
-  for _, d in ipairs(msp.dataDisks or {}) do
-    if d.diskRestorePoint then
-      disks[#disks + 1] = { lun = math.floor(d.lun), drp = d.diskRestorePoint.id, caching = d.caching,
-        sku = d.managedDisk and d.managedDisk.storageAccountType }
-    end
-  end
+  local disks = rpmod.disks(rp.properties.sourceMetadata and rp.properties.sourceMetadata.storageProfile)
   if not (disks[1] and not disks[1].lun) then
     return nil, golden_error("NoOsDisk", "restore point %s holds no OS disk restore point", rp.id)
   end
@@ -251,31 +231,21 @@ function steps.restore_point(ctx)
   return true
 end
 
-local function suffix(d) return d.lun and string.format("lun%d", d.lun) or "os" end
-
 function steps.restore_disks(ctx)
   local t, vm, traits = ctx.data.disk_scope, ctx.data.source_vm, ctx.data.traits
-  local specs, made = {}, {}
-  for _, d in ipairs(ctx.data.restore_point.disks) do
-    local name = ctx:name(suffix(d))
-    local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp } }
-    if not d.lun then
-      props.osType, props.hyperVGeneration = d.os_type or traits.os_type, traits.hyper_v
-      if traits.security ~= "Standard" then props.securityProfile = { securityType = traits.security } end
-    end
-    local id = t.scope .. "/providers/Microsoft.Compute/disks/" .. name
-    specs[#specs + 1] = { key = "disk:" .. suffix(d), kind = "disk", id = id, name = name, op = "Disks_CreateOrUpdate",
-      keep = ctx.config.keep_disks or false, params = { resource_group_name = t.rg, disk_name = name,
-        body = { location = vm.location, sku = d.sku and { name = d.sku } or nil, properties = props } } }
-    made[#made + 1] = { lun = d.lun, id = id, name = name, caching = d.caching or (not d.lun and vm.os_caching) or nil }
-  end
-  local out, err = ctx:create_all(specs)
-  if not out then return nil, err end
-  for i, r in ipairs(out) do
-    if not r[1] then return nil, r[2] or golden_error("RestoreFailed", "restoring disk %s failed", specs[i].name) end
-  end
-  ctx:set("disks", made)
-  return true
+  return disks.restore(ctx, { disks = ctx.data.restore_point.disks, scope = t.scope, rg = t.rg,
+    keep = ctx.config.keep_disks or false, error = golden_error,
+    body = function(d)
+      local props = { creationData = { createOption = "Restore", sourceResourceId = d.drp } }
+      if not d.lun then
+        props.osType, props.hyperVGeneration = d.os_type or traits.os_type, traits.hyper_v
+        if traits.security ~= "Standard" then props.securityProfile = { securityType = traits.security } end
+      end
+      return { location = vm.location, sku = d.sku and { name = d.sku } or nil, properties = props }
+    end,
+    entry = function(d, id, name)
+      return { lun = d.lun, id = id, name = name, caching = d.caching or (not d.lun and vm.os_caching) or nil }
+    end })
 end
 
 -- ---------------------------------------------------------------------
@@ -367,9 +337,7 @@ local ORDER = {
 
 --- steps_for(config) -> the steps of a run of that config.
 function M.steps_for(config)
-  local out = {}
-  for _, name in ipairs(ORDER[config.image_id and "image" or "gallery"]) do out[#out + 1] = { name = name, run = steps[name] } end
-  return out
+  return workflow.steps(ORDER[config.image_id and "image" or "gallery"], steps)
 end
 
 M.steps = M.steps_for({})
@@ -379,8 +347,7 @@ M.steps = M.steps_for({})
 function M.plan(client, config)
   local cfg, err = M.check(config)
   if not cfg then return nil, err end
-  local plan_ctx = { client = client, config = cfg, data = {}, time_scale = 1,
-    set = function(self, k, v) self.data[k] = v end, emit = function() end }
+  local plan_ctx = runmod.dry(M, client, cfg)
   local ok
   ok, err = steps.preflight(plan_ctx)
   if not ok then return nil, err end

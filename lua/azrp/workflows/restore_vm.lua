@@ -37,8 +37,10 @@
 -- resource_group (new mode; default the VM's), vm_name (new mode),
 -- subnet_id (new mode, required), zone (new mode), vm_size (new mode),
 -- disk_encryption_set_id (every disk; default the VM's, disk by disk),
--- disk_sku (for a disk whose SKU the restore point does not say; never a
--- silent fallback), delete_originals, start (in place: default whether it
+-- disk_skus ({ os = SKU, lun<N> = SKU }: each disk's SKU, over what the
+-- restore point records; no Ultra or Premium v2 OS disk), disk_sku (for
+-- every disk whose SKU the restore point does not record; without either,
+-- such a point is refused: never a silent fallback), delete_originals, start (in place: default whether it
 -- was running), timeout (Azure seconds a power action may take, 1800).
 local workflow = require "azrp.workflow"
 local config = require "azrp.workflows.restore.config"
@@ -79,9 +81,7 @@ local ORDER = {
 
 --- steps_for(config) -> the steps of a run of that config.
 function M.steps_for(cfg)
-  local out = {}
-  for _, name in ipairs(ORDER[cfg.mode or "new"]) do out[#out + 1] = { name = name, run = steps[name] } end
-  return out
+  return workflow.steps(ORDER[cfg.mode or "new"], steps)
 end
 
 -- The runner reads def.steps; a restore's depend on its mode.

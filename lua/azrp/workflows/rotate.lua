@@ -55,8 +55,7 @@ local function rot_error(code, fmt, ...)
   return azrp.error{ kind = "rotate", code = code, message = string.format(fmt, ...), retryable = false }
 end
 
-local VM_ID = "^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$"
-local function parse_vm_id(id) return id:match(VM_ID) end
+local parse_vm_id = workflow.parse_vm_id
 
 local function lower(s) return type(s) == "string" and s:lower() or s end
 
@@ -370,10 +369,7 @@ function steps.collections(ctx)
   return true
 end
 
-local function busy(err)
-  return type(err) == "table" and err.status == 409 and type(err.message) == "string"
-    and err.message:find("already in progress", 1, true) ~= nil
-end
+local busy = require("azrp.workflow.restore_point").busy
 
 -- A restore point per VM, all VMs at once; a VM whose restore point is
 -- being made by someone else is waited for.
@@ -603,13 +599,8 @@ function steps.summary(ctx)
   return true
 end
 
-M.steps = {}
-for _, name in ipairs({ "discover", "collections", "restore_points", "copy", "prune", "summary" }) do
-  M.steps[#M.steps + 1] = { name = name, run = steps[name] }
-end
-M.STEPS = {}
-for i, s in ipairs(M.steps) do M.STEPS[i] = s.name end
-M.STEPS[#M.STEPS + 1] = "cleanup"
+M.steps = workflow.steps({ "discover", "collections", "restore_points", "copy", "prune", "summary" }, steps)
+M.STEPS = workflow.step_names(M.steps)
 
 -- A run stopped by a signal keeps what it made (restore points are kept
 -- anyway; a failed one goes at the end of a resume or by azrp cleanup).

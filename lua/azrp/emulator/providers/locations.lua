@@ -22,17 +22,6 @@ M.DEFAULT_REGIONAL = 350
 M.DEFAULT_FAMILY = 350
 local VM_TYPE = "Microsoft.Compute/virtualMachines"
 
-local function subscription_known(em, sub)
-  for _, s in ipairs(em.seed.subscriptions or {}) do
-    if s.id:lower() == sub:lower() then return true end
-  end
-  return false
-end
-
-local function no_subscription(sub)
-  return reply.error(404, "SubscriptionNotFound", string.format("The subscription '%s' could not be found.", sub))
-end
-
 -- The limit of quota name ("cores" or a family) in location for sub.
 function M.limit(em, sub, location, name)
   for _, q in ipairs(em.seed.quotas or {}) do
@@ -90,7 +79,8 @@ local function region_of(req)
 end
 
 local function list_locations(em, req)
-  if not subscription_known(em, req.params.sub) then return no_subscription(req.params.sub) end
+  local unknown = arm.unknown_subscription(em, req)
+  if unknown then return unknown end
   local docs = json.array()
   for _, r in ipairs(regions.LIST) do
     docs[#docs + 1] = { id = "/subscriptions/" .. req.params.sub .. "/locations/" .. r[1], name = r[1],
@@ -106,7 +96,8 @@ local function family_label(family)
 end
 
 local function usages(em, req)
-  if not subscription_known(em, req.params.sub) then return no_subscription(req.params.sub) end
+  local unknown = arm.unknown_subscription(em, req)
+  if unknown then return unknown end
   local loc, err = region_of(req)
   if not loc then return err end
   local sub = req.params.sub
@@ -139,7 +130,8 @@ local function usages(em, req)
 end
 
 local function vm_sizes(em, req)
-  if not subscription_known(em, req.params.sub) then return no_subscription(req.params.sub) end
+  local unknown = arm.unknown_subscription(em, req)
+  if unknown then return unknown end
   local loc, err = region_of(req)
   if not loc then return err end
   local docs = json.array()

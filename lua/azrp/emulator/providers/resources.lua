@@ -7,18 +7,6 @@ local M = {}
 
 local RG = "/subscriptions/{sub}/resourcegroups/{rg}"
 
-local function subscription_known(em, sub)
-  for _, s in ipairs(em.seed.subscriptions or {}) do
-    if s.id:lower() == sub:lower() then return true end
-  end
-  return false
-end
-
-local function no_subscription(sub)
-  return reply.error(404, "SubscriptionNotFound",
-    string.format("The subscription '%s' could not be found.", sub))
-end
-
 -- Creates or updates a resource group; shared with the seed.
 function M.put_group(em, sub, name, location, tags)
   local id = ids.rg_id(sub, name)
@@ -34,7 +22,8 @@ function M.put_group(em, sub, name, location, tags)
 end
 
 local function put(em, req)
-  if not subscription_known(em, req.params.sub) then return no_subscription(req.params.sub) end
+  local unknown = arm.unknown_subscription(em, req)
+  if unknown then return unknown end
   local bad = arm.check_name(req.params.rg, "rg", "resourceGroupName")
   if bad then return bad end
   local body, err = arm.body(req)
@@ -87,7 +76,8 @@ local function delete(em, req)
 end
 
 local function list(em, req)
-  if not subscription_known(em, req.params.sub) then return no_subscription(req.params.sub) end
+  local unknown = arm.unknown_subscription(em, req)
+  if unknown then return unknown end
   local docs = {}
   for _, e in ipairs(em.store:list(arm.RG_TYPE, { sub = req.params.sub })) do
     docs[#docs + 1] = arm.doc(e)

@@ -269,8 +269,9 @@ local function plan_vm(em, req, body, existing)
               sku = "Premium_LRS", create_option = "FromImage", source_id = img.id } }
         end
       end
-      if plan.os.create.sku == "UltraSSD_LRS" then
-        return fail("properties.storageProfile.osDisk.managedDisk.storageAccountType", "UltraSSD_LRS can only be used with data disks.")
+      local os_sku = plan.os.create.sku
+      if os_sku == "UltraSSD_LRS" or os_sku == "PremiumV2_LRS" then
+        return fail("properties.storageProfile.osDisk.managedDisk.storageAccountType", "%s can only be used with data disks.", os_sku)
       end
     end
   end

@@ -17,12 +17,11 @@ M.CONSISTENCY = { ApplicationConsistent = true, CrashConsistent = true, FileSyst
 M.STORAGE = { Standard_LRS = true, Standard_ZRS = true, Premium_LRS = true }
 M.OS_STATE = { Generalized = true, Specialized = true }
 
-local VM_ID = "^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$"
 local DEF_ID = "^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/galleries/([^/]+)/images/([^/]+)$"
 local IMAGE_ID = "^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/images/([^/]+)$"
 
 --- parse_vm_id(id) -> sub, rg, name
-function M.parse_vm_id(id) return id:match(VM_ID) end
+M.parse_vm_id = workflow.parse_vm_id
 --- parse_definition_id(id) -> sub, rg, gallery, image
 function M.parse_definition_id(id) return id:match(DEF_ID) end
 --- parse_image_id(id) -> sub, rg, name

@@ -14,7 +14,7 @@ local M = {}
 
 M.POLL = 15   -- Azure seconds between two reads of the replication status
 
-local function round(x) return math.floor(x * 1000 + 0.5) / 1000 end
+local round = require("azrp.workflow.run").round
 
 --- body(ctx, target) -> the version's PUT body: the restored OS disk (and
 -- data disks at their LUNs) as sources, the target regions with their

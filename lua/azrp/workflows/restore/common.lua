@@ -7,6 +7,11 @@ local M = {}
 
 M.PREMIUM = { Premium_LRS = true, Premium_ZRS = true, PremiumV2_LRS = true, UltraSSD_LRS = true }
 M.ZRS = { Premium_ZRS = true, StandardSSD_ZRS = true }
+-- Every managed disk SKU Azure has, and those it takes for data disks only.
+M.SKU_LIST = "Standard_LRS, StandardSSD_LRS, StandardSSD_ZRS, Premium_LRS, Premium_ZRS, PremiumV2_LRS, UltraSSD_LRS"
+M.SKUS = {}
+for name in M.SKU_LIST:gmatch("[%w_]+") do M.SKUS[name] = true end
+M.DATA_ONLY = { UltraSSD_LRS = true, PremiumV2_LRS = true }
 
 --- preflight_error(field, fmt, ...) -> a mismatch found before anything is
 -- created: kind "invalid" (exit 2), naming the field.
@@ -21,11 +26,9 @@ function M.restore_error(code, fmt, ...)
 end
 
 --- parse_vm_id(id) -> subscription, resource group, name (nil if not a VM id).
-function M.parse_vm_id(id)
-  return id:match("^/subscriptions/([^/]+)/resource[Gg]roups/([^/]+)/providers/Microsoft%.Compute/virtualMachines/([^/]+)$")
-end
+M.parse_vm_id = require("azrp.workflow").parse_vm_id
 
-function M.round(x) return math.floor(x * 1000 + 0.5) / 1000 end
+M.round = require("azrp.workflow.run").round
 
 --- same(a, b): two ARM ids (or names) equal as Azure compares them.
 function M.same(a, b) return type(a) == "string" and type(b) == "string" and a:lower() == b:lower() end
@@ -39,6 +42,6 @@ function M.power_state(vm)
 end
 
 --- suffix(d) -> the name suffix of a restored disk: "os" or "lun<N>".
-function M.suffix(d) return d.lun and string.format("lun%d", d.lun) or "os" end
+M.suffix = require("azrp.workflow.disks").suffix
 
 return M

@@ -15,10 +15,35 @@ local DES_ID = "^/subscriptions/[^/]+/resource[Gg]roups/[^/]+/providers/Microsof
 
 local KNOWN = { vm_id = "string", mode = "string", restore_point_id = "string", restore_point = "string",
   location = "string", resource_group = "string", vm_name = "string", subnet_id = "string", zone = "string",
-  vm_size = "string", disk_encryption_set_id = "string", disk_sku = "string", delete_originals = "boolean",
+  vm_size = "string", disk_encryption_set_id = "string", disk_sku = "string", disk_skus = "table", delete_originals = "boolean",
   start = "boolean", timeout = "number" }
 
 local NEW_ONLY = { "resource_group", "vm_name", "subnet_id", "zone", "vm_size" }
+
+-- disk_skus = { os = SKU, lun0 = SKU, ... }: the SKU of each disk named,
+-- whatever the restore point records (and for a disk whose SKU it does
+-- not record).  Keys are the restored disks' name suffixes.
+local function check_disk_skus(skus)
+  local entries = {}
+  for k, v in pairs(skus) do entries[#entries + 1] = { k = k, v = v } end
+  table.sort(entries, function(a, b) return tostring(a.k) < tostring(b.k) end)
+  for _, e in ipairs(entries) do
+    local k, v = e.k, e.v
+    local field = "disk_skus." .. tostring(k)
+    local n = type(k) == "string" and k:match("^lun(%d+)$")
+    if type(k) ~= "string" or not (k == "os" or (n and tostring(tonumber(n)) == n)) then
+      return nil, config_error(field, "names no disk: the keys are \"os\" and \"lun<N>\" (the data disk at LUN N)")
+    end
+    if type(v) ~= "string" or not common.SKUS[v] then
+      return nil, config_error(field, "%s is not a disk SKU (%s)", type(v) == "string" and string.format("%q", v) or type(v),
+        common.SKU_LIST)
+    end
+    if k == "os" and common.DATA_ONLY[v] then
+      return nil, config_error(field, "%s can only be used with data disks, not for the OS disk", v)
+    end
+  end
+  return true
+end
 
 --- check(config) -> config | nil, err: every field, before any request.
 function M.check(config)
@@ -63,8 +88,12 @@ function M.check(config)
     return nil, config_error("vm_name", "%q is not a VM name", c.vm_name)
   end
   if c.zone and not c.zone:match("^[123]$") then return nil, config_error("zone", "must be \"1\", \"2\" or \"3\"") end
-  if c.disk_sku and not (common.PREMIUM[c.disk_sku] or c.disk_sku:match("^Standard")) then
-    return nil, config_error("disk_sku", "%q is not a disk SKU", c.disk_sku)
+  if c.disk_sku and not common.SKUS[c.disk_sku] then
+    return nil, config_error("disk_sku", "%q is not a disk SKU (%s)", c.disk_sku, common.SKU_LIST)
+  end
+  if c.disk_skus then
+    local ok, err = check_disk_skus(c.disk_skus)
+    if not ok then return nil, err end
   end
   if c.disk_encryption_set_id and not c.disk_encryption_set_id:match(DES_ID) then
     return nil, config_error("disk_encryption_set_id", "%q is not a disk encryption set id (.../diskEncryptionSets/NAME)",
@@ -75,10 +104,7 @@ function M.check(config)
 end
 
 --- base_name(config) -> the stem of the run's resource names: the VM's name.
-function M.base_name(config)
-  local _, _, name = parse_vm_id(config.vm_id)
-  return name
-end
+M.base_name = workflow.vm_base_name
 
 --- target(config) -> what the report names as the run's target.
 function M.target(config)

@@ -29,7 +29,7 @@ local function get_all(ctx, calls)
   return out
 end
 
---- plan(ctx, rp, vm) -> { { lun, drp, sku, size_gb, caching, wa,
+--- plan(ctx, rp, vm) -> { { lun, drp, sku, sku_from, size_gb, caching, wa,
 -- source_id, source_name, os_type, hyperv, security_type, des, tags,
 -- label } }, the OS disk first | nil, err.  vm may be nil (a VM that is
 -- gone, restored as a new one).
@@ -61,7 +61,7 @@ function M.plan(ctx, rp, vm)
     vm_disks.os = vsp.osDisk
     for _, d in ipairs(vsp.dataDisks or {}) do vm_disks[math.floor(d.lun)] = d end
   end
-  local out = {}
+  local out, seen = {}, {}
   for i, x in ipairs(list) do
     local drp, err = got[2 * i - 1][1], got[2 * i - 1][2]
     if not drp then return nil, err end
@@ -69,20 +69,42 @@ function M.plan(ctx, rp, vm)
     local d = x.d
     local lun = not x.os and math.floor(d.lun) or nil
     local label = x.os and "the OS disk" or string.format("the data disk at LUN %d", lun)
-    local sku = (d.managedDisk and d.managedDisk.storageAccountType) or (src and src.sku and src.sku.name) or cfg.disk_sku
+    -- The SKU: the config's for this disk, else what the restore point
+    -- records, else the config's for every disk without one.  Never a
+    -- guess: not the source disk's SKU of today (it may have changed
+    -- since), not Standard_LRS.
+    local key = x.os and "os" or ("lun" .. lun)
+    local recorded = d.managedDisk and d.managedDisk.storageAccountType
+    local override = cfg.disk_skus and cfg.disk_skus[key]
+    local sku, sku_from = override, "disk_skus." .. key
+    if not sku and recorded then sku, sku_from = recorded, "restore_point" end
+    if not sku and cfg.disk_sku then sku, sku_from = cfg.disk_sku, "disk_sku" end
     if not sku then
-      return nil, preflight_error("disk_sku", "the restore point does not say the SKU of %s (%s), and the source disk is gone: set disk_sku",
-        label, tostring(d.name))
+      local today = src and src.sku and src.sku.name
+      return nil, preflight_error("disk_skus." .. key,
+        "the restore point does not record the SKU of %s (%s)%s; set it in the config: disk_skus = { %s = \"<SKU>\" } " ..
+        "(or disk_sku, for every disk whose SKU is not recorded)", label, tostring(d.name),
+        today and string.format(", whose source disk is %s today", today) or "", key)
     end
+    seen[key] = true
     local dp = drp.properties or {}
     local current = vm_disks[x.os and "os" or lun]
-    out[#out + 1] = { lun = lun, drp = drp.id, sku = sku, size_gb = d.diskSizeGB, caching = d.caching,
+    out[#out + 1] = { lun = lun, drp = drp.id, sku = sku, sku_from = sku_from, size_gb = d.diskSizeGB, caching = d.caching,
       wa = d.writeAcceleratorEnabled, source_id = d.managedDisk and d.managedDisk.id, source_name = d.name,
       os_type = x.os and (dp.osType or d.osType) or nil, hyperv = x.os and dp.hyperVGeneration or nil,
       security_type = x.os and ((dp.securityProfile and dp.securityProfile.securityType)
         or (meta.securityProfile and meta.securityProfile.securityType)) or nil,
       des = cfg.disk_encryption_set_id or M.des_of(current) or M.des_of(d),
       tags = src and src.tags or nil, label = label }
+  end
+  -- An override for a disk the restore point does not hold is a mistake
+  -- (a wrong LUN): say so rather than ignore it.
+  local extra = {}
+  for k in pairs(cfg.disk_skus or {}) do if not seen[k] then extra[#extra + 1] = k end end
+  table.sort(extra)
+  if extra[1] then
+    return nil, preflight_error("disk_skus." .. extra[1], "restore point %s holds no %s", rp.id,
+      extra[1] == "os" and "OS disk" or ("data disk at LUN " .. extra[1]:sub(4)))
   end
   return out
 end

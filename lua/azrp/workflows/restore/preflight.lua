@@ -18,8 +18,7 @@ local regions = require "azrp.workflow.preflight"
 local M = {}
 
 local preflight_error, parse_vm_id, power_state = common.preflight_error, common.parse_vm_id, common.power_state
-local PREMIUM = common.PREMIUM
-local DATA_ONLY = { UltraSSD_LRS = true, PremiumV2_LRS = true }
+local PREMIUM, DATA_ONLY = common.PREMIUM, common.DATA_ONLY
 
 -- Does a VM size take premium disks?  Azure's size names carry an "s"
 -- among the feature letters after the vCPU count (Standard_D2s_v5,
@@ -87,7 +86,9 @@ end
 local function check_skus(ctx, disks, size)
   for _, d in ipairs(disks) do
     if not d.lun and DATA_ONLY[d.sku] then
-      return nil, preflight_error("disk_sku", "%s would be %s, which Azure takes for data disks only", d.label, d.sku)
+      -- the setting it came from (a restore point never records one: Azure
+      -- has no such OS disk, and restore points exclude Ultra disks)
+      return nil, preflight_error(d.sku_from, "%s would be %s, which Azure takes for data disks only", d.label, d.sku)
     end
   end
   if not M.premium_capable(size) then
@@ -240,7 +241,7 @@ function M.step(ctx)
       scope = "/subscriptions/" .. sub .. "/resourceGroups/" .. vm_rg }
     ctx:set("original", original_of(vm))
   end
-  for _, d in ipairs(disks) do d.label = nil end
+  for _, d in ipairs(disks) do d.label, d.sku_from = nil, nil end
   ctx:set("restore_point", { id = rp.id, name = rp.name, time_created = rp.properties.timeCreated,
     location = rp_loc ~= "" and rp_loc or location })
   ctx:set("disk_plan", disks)

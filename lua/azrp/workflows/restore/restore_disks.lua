@@ -5,10 +5,9 @@
 -- points fall back to platform keys), the source disk's tags.
 local azrp = require "azrp"
 local common = require "azrp.workflows.restore.common"
+local restore_all = require("azrp.workflow.disks").restore
 
 local M = {}
-
-local suffix = common.suffix
 
 --- body(d, target) -> the Disks_CreateOrUpdate body of planned disk d.
 function M.body(d, target)
@@ -29,21 +28,11 @@ end
 function M.step(ctx)
   local t, disks = ctx.data.target, ctx.data.disk_plan
   ctx:set("restore_started_at", ctx.data.restore_started_at or azrp.wall())
-  local specs, made = {}, {}
-  for _, d in ipairs(disks) do
-    local name = ctx:name(suffix(d))
-    local id = t.scope .. "/providers/Microsoft.Compute/disks/" .. name
-    specs[#specs + 1] = { key = "disk:" .. suffix(d), kind = "disk", id = id, name = name, op = "Disks_CreateOrUpdate",
-      keep = true, params = { resource_group_name = t.rg, disk_name = name, body = M.body(d, t) } }
-    made[#made + 1] = { lun = d.lun, id = id, name = name, caching = d.caching, wa = d.wa, os_type = d.os_type }
-  end
-  local out, err = ctx:create_all(specs)
-  if not out then return nil, err end
-  for i, r in ipairs(out) do
-    if not r[1] then return nil, r[2] or common.restore_error("RestoreFailed", "restoring disk %s failed", specs[i].name) end
-  end
-  ctx:set("disks", made)
-  return true
+  return restore_all(ctx, { disks = disks, scope = t.scope, rg = t.rg, keep = true, error = common.restore_error,
+    body = function(d) return M.body(d, t) end,
+    entry = function(d, id, name)
+      return { lun = d.lun, id = id, name = name, caching = d.caching, wa = d.wa, os_type = d.os_type }
+    end })
 end
 
 return M
