@@ -21,7 +21,8 @@
 # refill and on timers, more than they compute), then the hosts suite
 # alone (latency of a real nginx, Neovim and cqueues under load).
 #
-# Environment: JOBS (pool size), FULL=1 (every crash point on every Lua).
+# Environment: JOBS (pool size), FULL=1 (every crash point on every Lua),
+# TIMES_OUT=FILE (every job's CPU seconds, emulators included, into FILE).
 cd "$(dirname "$0")/.." || exit 2
 ncpu=$(nproc 2>/dev/null || echo 2)
 JOBS=${JOBS:-$((ncpu * 4))}
@@ -81,13 +82,13 @@ weight() {
 # one Lua (which one is fixed), as each Lua's bindings run every spec of
 # the rest; FULL=1 runs every point on every Lua.
 # A job per Lua for the short fault matrix (its cells run two at a time
-# in one job already), export_large and rotate (one Lua exports the full
-# size and rotates a year, support.shard's point 1, the others a small
-# disk and 100 days).
+# in one job already), the export crash spec's three points, export_large
+# and rotate (one Lua, support.shard's lead(), exports the full size and
+# rotates a year, the others a small disk and 100 days).
 SHARDS=2
 shards() {
   grep -q 'require[ (]"support.shard"' "$2" || { echo 0; return; }
-  case "$1" in fault_matrix|export_large|rotate) echo 1 ;; *) echo $SHARDS ;; esac
+  case "$1" in fault_matrix|export_large|rotate|export_crash) echo 1 ;; *) echo $SHARDS ;; esac
 }
 timing=""
 # client_suite SUITE [J N]: SUITE's jobs; with J of N, the Luas run together.
@@ -220,6 +221,8 @@ if [ -n "$acct_times" ]; then
   echo "most CPU, emulators included (CPU s, name):"
   echo "$acct_times" | sed "/^$/d" | sort -k1,1nr | head -n 25 | sed "s/^/  /"
   echo "pool CPU, emulators included: $(echo "$acct_times" | awk '{ s += $1 } END { printf "%.0f", s }')s"
+  # TIMES_OUT=FILE keeps every job's figure, for a closer look
+  [ -n "$TIMES_OUT" ] && echo "$acct_times" | sed "/^$/d" | sort -k1,1nr > "$TIMES_OUT"
 fi
 echo "pool: $npool jobs, $JOBS at once, ${pool_wall}s wall, ${cpu_total}s CPU; then$serial"
 # the failures last, just above the total, where an excerpt of the

@@ -19,7 +19,7 @@ end
 -- The admin API takes bytes as base64.
 local base64 = require("support.base64").encode
 
-local sha = C.disk_sha256
+local sha = C.disk_digest
 
 local function assert_steps_ok(report)
   local names = {}

@@ -25,7 +25,7 @@ local TL = { { name = "SecurityType", value = "TrustedLaunchSupported" } }
 
 local state_dir = tmp.name
 
-local sha = C.disk_sha256
+local sha = C.disk_digest
 local write = C.disk_write
 
 local function disks_of(client, vm_id)

@@ -12,7 +12,7 @@ local SUBNET = "/subscriptions/" .. C.SUB .. "/resourceGroups/rg-prod/providers/
 
 local state_dir = require("support.tmp").name
 
-local sha = C.disk_sha256
+local sha = C.disk_digest
 local write = C.disk_write
 
 local function vm_disks(vm)

@@ -75,11 +75,7 @@ local function set_faults(em, spec)
   assert.are.equal(200, st, json.encode(body))
 end
 
-local function sha(em, id)
-  local st, body = C.admin(em, "GET", "/_emulator/disks/" .. C.enc(id) .. "/sha256")
-  assert.are.equal(200, st, json.encode(body))
-  return body.sha256
-end
+local sha = C.disk_digest
 
 local function rows_by_region(report)
   local out = {}
@@ -348,7 +344,7 @@ end
 -- point 1; every Lua when it runs alone), 100 days on the others: their
 -- bindings run the same retention, and a year's 365 runs cost each a
 -- minute of CPU.
-local DAYS = require("support.shard").mine(1) and 365 or 100
+local DAYS = require("support.shard").lead() and 365 or 100
 
 describe(DAYS .. " days of daily rotations", function()
   local YEAR_SCALE = 0.0001

@@ -145,6 +145,70 @@ describe("emulator content", function()
     end)
   end)
 
+  describe("sparse_sha256", function()
+    -- The sparse form written out here, from the bytes read back, not
+    -- from the blocks: the size, then each 64 KiB block holding a byte
+    -- that is not zero as its index (8 bytes, big-endian) and its bytes.
+    local function form(c)
+      local parts = { "azrp-sparse-sha256\n" .. c.size .. "\n" }
+      for i = 0, (c.size - 1) // BLOCK do
+        local b = c:read(i * BLOCK, BLOCK)
+        if b:find("[^%z]") then parts[#parts + 1] = string.pack(">I8", i) .. b end
+      end
+      return sha256(table.concat(parts))
+    end
+
+    it("is the digest of the bytes' sparse form, the last block cut at the end", function()
+      local c = content.new(3 * BLOCK + 512)
+      c:write(3, "head")
+      c:write(BLOCK + 7, bytes(BLOCK))
+      c:write(3 * BLOCK + 500, "tail")
+      assert.equal(form(c), c:sparse_sha256())
+      assert.equal(form(content.new(MiB)), content.new(MiB):sparse_sha256())
+    end)
+
+    it("is a function of the bytes: a block written with zeros counts as never written", function()
+      local a, b = content.new(4 * BLOCK), content.new(4 * BLOCK)
+      a:write(BLOCK + 1, "same")
+      b:write(BLOCK + 1, "same")
+      b:write(2 * BLOCK, string.rep("\0", BLOCK))       -- stored, all zeros
+      b:write(3 * BLOCK + 9, "x"); b:write(3 * BLOCK + 9, "\0")
+      assert.equal(a:read(0, a.size), b:read(0, b.size))
+      assert.equal(a:sparse_sha256(), b:sparse_sha256())
+    end)
+
+    it("differs for one byte changed, one byte moved, or another size", function()
+      local c = content.new(2 * BLOCK)
+      c:write(100, "abc")
+      local d0 = c:sparse_sha256()
+      local moved = content.new(2 * BLOCK)
+      moved:write(101, "abc")
+      assert.are_not.equal(d0, moved:sparse_sha256())
+      local other = content.new(2 * BLOCK)
+      other:write(BLOCK + 100, "abc")                     -- the same block bytes, another block
+      assert.are_not.equal(d0, other:sparse_sha256())
+      local bigger = content.new(3 * BLOCK)
+      bigger:write(100, "abc")
+      assert.are_not.equal(d0, bigger:sparse_sha256())
+      c:write(101, "X")
+      assert.are_not.equal(d0, c:sparse_sha256())
+      assert.equal(form(c), c:sparse_sha256())
+    end)
+
+    it("is shared by a snapshot and a restore until the next write", function()
+      local c = content.new(2 * BLOCK)
+      c:write(5, "data")
+      local snap = c:snapshot()
+      local d0 = snap:sparse_sha256()
+      local restored = content.from(snap)
+      assert.equal(d0, restored:sparse_sha256())
+      c:write(5, "DATA")
+      assert.equal(d0, snap:sparse_sha256())
+      assert.are_not.equal(d0, c:sparse_sha256())
+      assert.equal(form(c), c:sparse_sha256())
+    end)
+  end)
+
   describe("snapshot", function()
     it("is isolated from later writes", function()
       local c = content.new(2 * BLOCK)

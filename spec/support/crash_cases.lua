@@ -30,15 +30,6 @@ local function restore_point(client)
     restore_point_name = "rp-crash", body = {} }))
 end
 
--- The SHA-256 of a file (OpenSSL's: SHA-NI where the CPU has it), nil
--- when there is none.
-local function sha256_file(path)
-  local p = io.popen("openssl dgst -sha256 -r " .. require("support.shell").q(path) .. " 2>/dev/null")
-  local out = p:read("*a")
-  p:close()
-  return out:match("^(%x+)")
-end
-
 -- The disk restore point's SHA-256 by the emulator's admin API, once:
 -- every setup writes the same bytes (the fill's seed) into the same fleet.
 local drp_sha
@@ -82,7 +73,7 @@ M.list = {
       local want = want_sha(em, config.source_id)
       local part = io.open(config.output .. ".azrp-part", "rb")
       if part then part:close() end
-      local got = sha256_file(config.output)
+      local got = C.file_sha256(config.output)
       if how == "cleanup" then
         -- Nothing half-made: no part file, and an image only when whole.
         if part then return "the part file is left" end

@@ -39,19 +39,20 @@ function G.os_disk(client, vm_id)
   return vm.properties.storageProfile.osDisk.managedDisk.id
 end
 
---- mark(em, client, text) -> the SHA-256 of vm-app-01's OS disk once text
--- is written into it (so that each run's image has its own content).
+--- mark(em, client, text) -> the SHA-256 (of the sparse form: C.disk_digest)
+-- of vm-app-01's OS disk once text is written into it (so that each run's
+-- image has its own content).
 function G.mark(em, client, text)
   local disk = G.os_disk(client)
   local status = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(disk) .. "/write",
     { offset = 8192, pattern = text, length = 4096 })
   assert(status == 200, "write to " .. disk .. ": " .. tostring(status))
-  return C.disk_sha256(em, disk)
+  return C.disk_digest(em, disk)
 end
 
---- proof(em, client, version_id, name) -> the SHA-256 of the OS disk of a
--- VM made from the version (in westeurope), the VM, its NIC and its disk
--- deleted after.
+--- proof(em, client, version_id, name) -> the SHA-256 (sparse form) of the
+-- OS disk of a VM made from the version (in westeurope), the VM, its NIC
+-- and its disk deleted after.
 function G.proof(em, client, version_id, name)
   local nic = assert(client:call("NetworkInterfaces_CreateOrUpdate", { resource_group_name = "rg-prod",
     network_interface_name = name .. "-nic", body = { location = "westeurope", properties = { ipConfigurations = {
@@ -64,7 +65,7 @@ function G.proof(em, client, version_id, name)
       networkProfile = { networkInterfaces = { { id = nic.id } } } } } }))
   local vm_id = G.RG .. "/providers/Microsoft.Compute/virtualMachines/" .. name
   local disk = G.os_disk(client, vm_id)
-  local sha = C.disk_sha256(em, disk)
+  local sha = C.disk_digest(em, disk)
   assert(client:call("VirtualMachines_Delete", { id = vm_id }))
   assert(client:call("Disks_Delete", { id = disk }))
   assert(client:call("NetworkInterfaces_Delete", { id = nic.id }))

@@ -19,6 +19,12 @@ function M.mine(k)
   return (k - 1) % M.count == M.index - 1
 end
 
+--- lead() -> whether this process is the one that runs a spec's full
+-- size (point 1's), where the others run a smaller one.
+function M.lead()
+  return M.mine(1)
+end
+
 --- any(from, to) -> whether any of points from..to is this process's (a
 -- describe with none skips its setup).
 function M.any(from, to)

@@ -22,7 +22,7 @@ local COMPUTE = "/providers/Microsoft.Compute"
 local SUBNET = PROD .. "/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/default"
 local GALLERY = PROD .. COMPUTE .. "/galleries/golden"
 
-local function sha(em, id) return C.disk_sha256(em, id) end
+local function sha(em, id) return C.disk_digest(em, id) end
 
 local function write(em, id, offset, pattern, length)
   local st, body = C.admin(em, "POST", "/_emulator/disks/" .. C.enc(id) .. "/write",
@@ -61,10 +61,10 @@ local function disk_hook(env)
       local k = key_of(e.name or e.id)
       local want = k ~= nil and env.want[k]
       if want then
-        local st, body = C.admin(env.em, "GET", "/_emulator/disks/" .. C.enc(e.id) .. "/sha256")
+        local st, body = C.admin(env.em, "GET", "/_emulator/disks/" .. C.enc(e.id) .. "/sha256?form=sparse")
         if st == 200 then
           env.checked = env.checked + 1
-          if body.sha256 ~= want then env.bad = string.format("disk %s holds %s, its source %s", e.name, body.sha256, want) end
+          if body.sparse_sha256 ~= want then env.bad = string.format("disk %s holds %s, its source %s", e.name, body.sparse_sha256, want) end
         end
       end
     end
@@ -179,7 +179,7 @@ T.export = {
     for _, d in ipairs(rp.properties.sourceMetadata.storageProfile.dataDisks) do
       if d.lun == 0 then env.drp = d.diskRestorePoint.id end
     end
-    env.want_sha = sha(env.em, env.drp)
+    env.want_sha = C.disk_sha256(env.em, env.drp)   -- against the file: the bytes' own digest
     env.out = env.dir .. "/export.img"
   end,
   run = function(env)
@@ -188,9 +188,7 @@ T.export = {
   cleanup = wf_cleanup,
   bytes = function(env, out)
     if not (out.report and out.report.exit_code == 0) then return 0, nil end
-    local p = io.popen("sha256sum " .. env.out)
-    local got = (p:read("*a") or ""):match("^(%x+)")
-    p:close()
+    local got = C.file_sha256(env.out)
     os.remove(env.out)
     if got ~= env.want_sha then return 1, "exported image " .. tostring(got) .. " is not the restore point's " .. env.want_sha end
     if out.report.details and out.report.details.sha256 ~= env.want_sha then return 1, "the report's sha256 is wrong" end

@@ -93,6 +93,13 @@ end
 local function sha256(em, req)
   local e, c = content_of(em, req.params.id)
   if not e then return missing(req.params.id) end
+  -- ?form=sparse: the digest of the bytes' sparse form (content.lua's
+  -- sparse_sha256), cheap, for comparing disk against disk
+  if req.query.form == "sparse" then
+    return reply.json(200, { id = e.body.id, size = c.size, sparse_sha256 = c:sparse_sha256() })
+  elseif req.query.form ~= nil then
+    return reply.error(400, "InvalidParameter", "admin: form must be sparse or absent.", "form")
+  end
   return reply.json(200, { id = e.body.id, size = c.size, sha256 = c:sha256() })
 end
 

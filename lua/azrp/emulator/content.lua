@@ -238,6 +238,33 @@ function View:sha256()
   return cell.sha
 end
 
+-- Lowercase hex SHA-256 of the bytes in sparse form: the size, then each
+-- block that is not all zeros as its index and its bytes.  The form is a
+-- function of the bytes alone (a block written with zeros counts as one
+-- never written), so two views have the same digest exactly when they hold
+-- the same bytes, and it costs only the data: what the specs compare disk
+-- against disk with (a restore, a copy, a disk made from an image), where
+-- :sha256() would hash 0.6 s of zeros per GiB.  Cached as :sha256() is.
+function View:sparse_sha256()
+  local cell = self._cell
+  if not cell.sparse then
+    local d = digest.new("sha256")
+    d:update("azrp-sparse-sha256\n" .. string.format("%d", self.size) .. "\n")
+    local zero = zeros_block()
+    for _, i in ipairs(sorted_keys(self)) do
+      local b = self._blocks[i]
+      local len = block_len(self.size, i)
+      if len < BLOCK then b = b:sub(1, len) end
+      if b ~= (len == BLOCK and zero or zero:sub(1, len)) then
+        d:update(string.pack(">I8", i))
+        d:update(b)
+      end
+    end
+    cell.sparse = util.hex(d:final())
+  end
+  return cell.sparse
+end
+
 -- Byte ranges { first = a, last = b } (inclusive, 512-aligned) of the stored
 -- blocks within [offset, offset + length), adjacent ones merged, as Azure's
 -- Get Page Ranges lists them.  The window is widened to whole sectors and
