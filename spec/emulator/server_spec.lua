@@ -61,6 +61,57 @@ describe("azrp emulator command line", function()
   end)
 end)
 
+describe("azrp emulator state directory", function()
+  -- An emulator process on state directory dir until stop() (not through
+  -- support.process, which hands every spec emulator one shared key).
+  local function start(dir)
+    local ready = dir .. "/ready.json"
+    os.remove(ready)
+    local p = io.popen(string.format("lua5.4 bin/azrp emulator --port 0 --time-scale 0.01 --state-dir %s/state " ..
+      "--ready-file %s > %s/out.log 2>&1 & echo $!", dir, ready, dir))
+    local pid = tonumber(p:read("*l"))
+    p:close()
+    local em
+    for _ = 1, 300 do
+      local f = io.open(ready)
+      if f then em = json.decode(f:read("a")); f:close(); break end
+      os.execute("sleep 0.05")
+    end
+    assert(em, "the emulator did not start")
+    function em.stop() os.execute("kill " .. pid .. "; while kill -0 " .. pid .. " 2>/dev/null; do sleep 0.05; done") end
+    return em
+  end
+  local function kid(em)
+    local st, body = H.http(em, "GET", "/" .. H.TENANT .. "/discovery/v2.0/keys")
+    assert.are.equal(200, st, body)
+    return json.decode(body).keys[1].kid
+  end
+
+  it("keeps its token signing key (mode 0600): tokens minted before a restart still verify; a new directory has its own", function()
+    local a, b = os.tmpname(), os.tmpname()
+    os.remove(a); os.remove(b)
+    assert(os.execute("mkdir -p " .. a .. " " .. b))
+    local em = start(a)
+    local k1 = kid(em)
+    local _, minted = H.http(em, "POST", "/_emulator/tokens", { expires_in = 3600 })
+    local tok = json.decode(minted).access_token
+    em.stop()
+    local p = io.popen("stat -c %a " .. a .. "/state/signing.key")
+    assert.are.equal("600", p:read("a"):match("%d+"))
+    p:close()
+    em = start(a)
+    assert.are.equal(k1, kid(em))
+    assert.are.equal(200, (H.http(em, "GET", H.VM .. "?api-version=2025-11-01", nil, { authorization = "Bearer " .. tok })))
+    em.stop()
+    local other = start(b)
+    assert.are_not.equal(k1, kid(other))
+    local st = H.http(other, "GET", H.VM .. "?api-version=2025-11-01", nil, { authorization = "Bearer " .. tok })
+    assert.are.equal(401, st)
+    other.stop()
+    os.execute("rm -rf " .. a .. " " .. b)
+  end)
+end)
+
 describe("azrp emulator over HTTPS", function()
   local em
   setup(function() em = H.start("--time-scale 0.01") end)

@@ -20,6 +20,8 @@ function P.child(lua)
   return lua
 end
 
+local SHARED_KEY = "build/spec-signing.key"
+
 -- start(args) -> { url, ca_file, http_url, pid, dir, throttle, stop(), log() }
 -- Time runs 100 times faster than Azure's unless args say otherwise:
 -- a spec that does not care how long a deletion takes should not wait
@@ -31,6 +33,12 @@ function P.start(args)
   os.remove(dir)
   assert(os.execute("mkdir -p " .. dir))
   local ready = dir .. "/ready.json"
+  -- One token signing key for the emulators of a checkout's specs, kept
+  -- in build/ (the emulator keeps its own in its state directory and makes
+  -- one, 0.15 s of CPU, only when there is none: hundreds of starts).
+  assert(os.execute("mkdir -p " .. dir .. "/state"))
+  local have_key = os.execute("install -m 600 " .. SHARED_KEY .. " " .. dir .. "/state/signing.key 2>/dev/null")
+  have_key = have_key == true or have_key == 0
   -- Sanitizer runs preload libasan into the spec process; the emulator is
   -- not under test there, so it starts without it.
   local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u LSAN_OPTIONS -u UBSAN_OPTIONS -u LUA_INIT_5_4 lua5.4 bin/azrp emulator --port 0 --state-dir %s/state --ready-file %s %s > %s/out.log 2>&1 & echo $!",
@@ -46,6 +54,11 @@ function P.start(args)
   end
   if not info then error("emulator did not start: " .. tostring(read_file(dir .. "/out.log"))) end
   info.pid, info.dir = pid, dir
+  if not have_key then
+    -- the first: its key for the next ones, renamed into place whole
+    os.execute(string.format("mkdir -p build && install -m 600 %s/state/signing.key %s.%d 2>/dev/null && mv %s.%d %s",
+      dir, SHARED_KEY, pid, SHARED_KEY, pid, SHARED_KEY))
+  end
   -- Whether the emulator keeps ARM's request-rate limits (support.client
   -- paces its clients under them only then).
   info.throttle = not args:find("--no-throttle", 1, true)
