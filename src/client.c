@@ -145,7 +145,8 @@ void azrp_client_answered (azrp_client *c, int held) {
   if (held >= 0 && held < AZRP_NKINDS) azrp_bucket_answered(&c->buckets[held]);
 }
 
-/* Our requests of kind sent after after and not yet answered. */
+/* Our requests of kind not yet answered that went on the wire after
+   after, or have not yet. */
 static int sent_later (azrp_client *c, int kind, double after) {
   azrp_op *op;
   int n = 0;
@@ -181,14 +182,19 @@ void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x, double sent) {
       if (left >= 0) {
         azrp_bucket *b = &c->buckets[k];
         double now = azrp_now();
-        /* The server counted left when the request reached it, about
-           half its round trip after it left: ours sent after that will
+        /* The server counted left when the request reached it: half the
+           round trip from the request on the wire to the answer's first
+           byte (libcurl's times leave out the wait for a connection, the
+           body and our own delay in reading it), else half the whole.
+           Ours that went on the wire after that, or have not yet, will
            each take one more.  (Those sent with it in one burst are
            counted in left or not, in any order: not subtracted, or a
            burst of hundreds would wait for nothing.)  Walk the
            operations only when those in flight could matter. */
+        double at = x->wire > 0 ? x->wire + (x->first_byte > 0 ? x->first_byte : now - x->wire) / 2
+                                : sent + (now - sent) / 2;
         if (left - b->inflight < azrp_bucket_level(b, now))
-          azrp_bucket_sync(b, left, sent_later(c, k, sent + (now - sent) / 2), now);
+          azrp_bucket_sync(b, left, sent_later(c, k, at), now);
       }
     }
   }

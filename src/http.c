@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 
 #include "http.h"
+#include "util.h"
 
 #if LIBCURL_VERSION_NUM < 0x071e00
 #error "azrp needs libcurl 7.30.0 or newer (CURLMOPT_MAX_HOST_CONNECTIONS)"
@@ -564,6 +565,21 @@ static CURLcode set_method (xfer *x, const char *method, int sends,
 }
 
 
+#if LIBCURL_VERSION_NUM >= 0x075000
+/* libcurl has a connection and is about to send the request: the moment
+** it goes on the wire, which may be long after the transfer started (it
+** waits for one of max_host_connections).  The client's throttle needs
+** it to tell which of its requests the server had seen (client.c). */
+static int prereq (void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                   int local_port) {
+  xfer *x = (xfer *)clientp;
+  (void)primary_ip; (void)local_ip; (void)primary_port; (void)local_port;
+  x->pub.wire = azrp_now();
+  return CURL_PREREQFUNC_OK;
+}
+#endif
+
+
 azrp_xfer *azrp_xfer_start (azrp_http *h, const char *method, const char *url,
                             const char *const *headers, const char *body,
                             size_t bodylen, long timeout_ms, int fresh, void *owner,
@@ -601,6 +617,10 @@ azrp_xfer *azrp_xfer_start (azrp_http *h, const char *method, const char *url,
   SETOPT(rc, what, x->easy, CURLOPT_PRIVATE, (void *)x);
   SETOPT(rc, what, x->easy, CURLOPT_WRITEDATA, (void *)x);
   SETOPT(rc, what, x->easy, CURLOPT_HEADERDATA, (void *)x);
+#if LIBCURL_VERSION_NUM >= 0x075000
+  SETOPT(rc, what, x->easy, CURLOPT_PREREQFUNCTION, prereq);
+  SETOPT(rc, what, x->easy, CURLOPT_PREREQDATA, (void *)x);
+#endif
   /* not inherited from the template: curl_easy_duphandle drops the share */
   SETOPT(rc, what, x->easy, CURLOPT_SHARE, h->share);
   if (timeout_ms > 0)
@@ -643,9 +663,14 @@ fail:
 */
 static void finish (azrp_http *h, xfer *x, CURLcode result) {
   long status = 0, connects = 0;
-  double seconds = 0;
+  double seconds = 0, pre = 0, first = 0;
   curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &seconds);
+  /* both from the transfer's start; their difference is the request's
+     round trip to the first byte of the answer */
+  curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME, &pre);
+  curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME, &first);
+  x->pub.first_byte = first > pre ? first - pre : 0;
   curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
   x->pub.status = status;
   x->pub.seconds = seconds;

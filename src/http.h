@@ -37,6 +37,10 @@ typedef struct azrp_xfer {
   azrp_buf headers;            /* header lines of the final response, "name: value\r\n" */
   char error[CURL_ERROR_SIZE]; /* libcurl's message when result != CURLE_OK */
   double seconds;              /* total time */
+  double wire;                 /* azrp_now() when libcurl was about to send the
+                                  request on a connection; 0: not yet */
+  double first_byte;           /* seconds from then to the response's first
+                                  byte; 0: unknown */
   long connects;               /* new connections this transfer opened (0 = reused) */
   void *priv;                  /* http.c's own state */
 } azrp_xfer;

@@ -45,6 +45,7 @@
 ** DONE is final: the result or error is kept (result_ref), the op is
 ** unlinked from its client and unanchored, and nothing fires it again.
 */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -914,7 +915,9 @@ int azrp_op_run (lua_State *L, azrp_op *op, double now) {
 }
 
 int azrp_op_held (const azrp_op *op, double *sent) {
-  *sent = op->sent;
+  /* When it went on the wire; one that has not yet (waiting in libcurl
+     for a connection) reaches the server after anything answered now. */
+  *sent = op->x != NULL && op->x->wire > 0 ? op->x->wire : HUGE_VAL;
   return op->held;
 }
 

@@ -15,7 +15,7 @@ LUA=${LUA:-lua5.4}
 CURL_INCDIR=${CURL_INCDIR:-$(pkg-config --variable=includedir libcurl 2>/dev/null || echo /usr/include)}
 WARN="-Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wmissing-prototypes \
 -Wstrict-prototypes -Wdeclaration-after-statement -Wno-unused-parameter"
-SRCS="spec/c/test_http.c src/http.c src/buffer.c"
+SRCS="spec/c/test_http.c src/http.c src/buffer.c src/util.c"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/azrp-ctest.XXXXXX") || exit 2
 EMU_PID=
