@@ -69,7 +69,7 @@ weight() {
     crash|export_large|golden_crash) echo 170 ;;
     rotate_crash|restore_crash|rotate_fleet) echo 110 ;;
     rotate) echo 60 ;;
-    export_disk) echo 21 ;;
+    export_disk) echo 50 ;;
     drill_faults|cli_workflow|restore_vm|golden_image) echo 14 ;;
     hostile_input|location|faults|dr_drill|cli) echo 8 ;;
     *) echo 5 ;;
@@ -81,14 +81,15 @@ weight() {
 # share one spec's points among all their jobs: each point runs once, on
 # one Lua (which one is fixed), as each Lua's bindings run every spec of
 # the rest; FULL=1 runs every point on every Lua.
-# A job per Lua for the short fault matrix (its cells run two at a time
-# in one job already), the export crash spec's three points, export_large
-# and rotate (one Lua, support.shard's lead(), exports the full size and
-# rotates a year, the others a small disk and 100 days).
+# A spec with the line "-- spec/run.sh: one job per Lua" gets one job per
+# Lua: the short fault matrix (its cells run two at a time in one job
+# already), the export crash spec's three points, export_large and rotate
+# (one Lua, support.shard's lead(), exports the full size and rotates a
+# year, the others a small disk and 100 days).
 SHARDS=2
 shards() {
   grep -q 'require[ (]"support.shard"' "$2" || { echo 0; return; }
-  case "$1" in fault_matrix|export_large|rotate|export_crash) echo 1 ;; *) echo $SHARDS ;; esac
+  if grep -q '^-- spec/run.sh: one job per Lua' "$2"; then echo 1; else echo $SHARDS; fi
 }
 timing=""
 # client_suite SUITE [J N]: SUITE's jobs; with J of N, the Luas run together.
@@ -117,8 +118,11 @@ hosts=""
 for suite in "$@"; do
   case "$suite" in
     emulator)
+      # the 8 GiB stream and the export views take longest
       for f in spec/emulator/*_spec.lua; do
-        job 20 "emulator-$(basename "$f" _spec.lua)" busted --run=emulator -o spec/support/summary.lua "$f"
+        n=$(basename "$f" _spec.lua)
+        case "$n" in blob_stream) w=100 ;; blob_export) w=40 ;; *) w=20 ;; esac
+        job $w "emulator-$n" busted --run=emulator -o spec/support/summary.lua "$f"
       done ;;
     # Microsoft's Python SDK, JS SDK and Azure CLI, a flow each
     conformance) for flow in python js az; do job 40 "conformance-$flow" sh spec/conformance/run.sh "$flow"; done ;;
@@ -126,12 +130,13 @@ for suite in "$@"; do
     clients)
       j=1
       for v in client client-jit client-5.1 client-5.2 client-5.3; do client_suite "$v" $j 5; j=$((j + 1)); done ;;
-    c) job 18 c-transport sh spec/c/run.sh; job 7 c-crypto sh spec/c/run_unit.sh crypto; job 1 c-throttle sh spec/c/run_unit.sh throttle; job 1 c-compat sh spec/c/run_compat.sh ;;
+    c) job 50 c-transport sh spec/c/run.sh; job 7 c-crypto sh spec/c/run_unit.sh crypto; job 1 c-throttle sh spec/c/run_unit.sh throttle; job 1 c-compat sh spec/c/run_compat.sh ;;
     sanitize) job 33 sanitize sh spec/sanitize.sh ;;
-    # libFuzzer harnesses of the C core's parsers, briefly, over their corpus
+    # libFuzzer harnesses of the C core's parsers, briefly (their kept corpus,
+    # then 5 s of new inputs each: `make fuzz-long` is the long run)
     fuzz)
       for t in $(ls spec/fuzz/fuzz_*.c | sed 's|.*/fuzz_\(.*\)\.c|\1|'); do
-        job 14 "fuzz-$t" sh spec/fuzz/run.sh 10 "$t"
+        job 10 "fuzz-$t" sh spec/fuzz/run.sh 5 "$t"
       done ;;
     hosts) hosts=1 ;;
     *) echo "unknown suite $suite"; exit 2 ;;

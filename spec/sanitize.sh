@@ -2,18 +2,9 @@
 # The client specs of azrp.core under AddressSanitizer + UBSan, then once
 # under valgrind.  Leaks are reported only from azrp's own code: the Lua
 # interpreter, libcurl and OpenSSL keep some global state until exit, which
-# the suppressions below leave out.
+# the suppressions of spec/lsan.supp leave out.
 cd "$(dirname "$0")/.." || exit 2
-sup=$(mktemp)
-cat > "$sup" <<'SUP'
-leak:libcrypto.so
-leak:libssl.so
-leak:libcurl.so
-leak:libgnutls
-leak:cjson.so
-leak:_cqueues.so
-leak:_openssl.so
-SUP
+sup=$(pwd)/spec/lsan.supp
 asan=$(gcc -print-file-name=libasan.so)
 # intercept_tls_get_addr=0: GCC <= 13's runtime takes a dynamic TLS block
 # whose start is 0xda into a page for a pre-2.25 glibc header and reads a
@@ -52,7 +43,6 @@ if command -v valgrind >/dev/null 2>&1; then
     echo "valgrind: memory errors in azrp.core"; status=1
   fi
 fi
-rm -f "$sup"
 # Both runs' test results count: "N passed, N failed" of each, plus one
 # failure for a sanitizer or valgrind finding.
 p=0; f=0

@@ -18,6 +18,7 @@ local case = cases.by_name.export
 -- The three points are shared among the processes spec/run.sh starts
 -- (support.shard), in `make test` among the five Luas.
 local POINTS = 3
+-- spec/run.sh: one job per Lua
 
 if shard.any(1, POINTS) then describe("an export killed in its verify step #crash", function()
   local em, client, dir, want, records, source

@@ -6,7 +6,7 @@
 -- ends with the same hash; the SAS is revoked.
 --
 -- The full size runs on one Lua of those spec/run.sh runs together (the
--- process with support.shard's point 1; all of them when a Lua runs
+-- process with support.shard's lead(); all of them when a Lua runs
 -- alone); the others run the same tests on a 1 GiB disk holding 128 MiB:
 -- moving and hashing gigabytes tests no binding more.
 local C = require "support.client"
@@ -20,6 +20,7 @@ local export = require "azrp.workflows.export_disk"
 local SCALE = 0.002
 local MiB = 1024 * 1024
 local GiB = 1024 * MiB
+-- spec/run.sh: one job per Lua
 local FULL = require("support.shard").lead()
 local DISK_GB, EXTENTS = FULL and 8 or 1, FULL and 256 or 32
 local DATA = EXTENTS * 4 * MiB

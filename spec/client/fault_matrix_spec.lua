@@ -80,6 +80,7 @@ describe("a list whose later page is refused with an expired token", function()
   end)
 end)
 
+-- spec/run.sh: one job per Lua
 local shard = require "support.shard"
 
 describe("the short fault matrix #crash", function()

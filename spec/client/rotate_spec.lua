@@ -341,9 +341,10 @@ local function epoch_of(iso)
 end
 
 -- A year on one Lua of those spec/run.sh runs together (support.shard's
--- point 1; every Lua when it runs alone), 100 days on the others: their
+-- lead(); every Lua when it runs alone), 100 days on the others: their
 -- bindings run the same retention, and a year's 365 runs cost each a
 -- minute of CPU.
+-- spec/run.sh: one job per Lua
 local DAYS = require("support.shard").lead() and 365 or 100
 
 describe(DAYS .. " days of daily rotations", function()
