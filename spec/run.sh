@@ -11,7 +11,7 @@
 # still takes its round trip), not on the CPU.  So the suites are cut into
 # jobs, one per spec file (per Lua for the client specs), one per
 # conformance flow, one per fuzz harness, and the jobs run in a pool of
-# JOBS at once (default 4 per CPU), the longest first so that none is left
+# JOBS at once (default 5 per CPU), the longest first so that none is left
 # alone at the end.  Each job has its own emulators.  Their outputs are
 # printed one after the other when all are done.
 #
@@ -25,7 +25,7 @@
 # TIMES_OUT=FILE (every job's CPU seconds, emulators included, into FILE).
 cd "$(dirname "$0")/.." || exit 2
 ncpu=$(nproc 2>/dev/null || echo 2)
-JOBS=${JOBS:-$((ncpu * 4))}
+JOBS=${JOBS:-$((ncpu * 5))}
 passed=0; failed=0; skipped=0; rc=0
 BG=$(mktemp -d); trap 'rm -rf "$BG"' EXIT
 : > "$BG/failures"
@@ -85,7 +85,7 @@ weight() {
 # Lua: the short fault matrix (its cells run two at a time in one job
 # already), the export crash spec's three points, export_large and rotate
 # (one Lua, support.shard's lead(), exports the full size and rotates a
-# year, the others a small disk and 100 days).
+# year, the others a small disk and 60 days).
 SHARDS=2
 shards() {
   grep -q 'require[ (]"support.shard"' "$2" || { echo 0; return; }
