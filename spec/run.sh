@@ -18,8 +18,9 @@
 # What measures time runs after the pool, on a machine with nothing else
 # to do: the #timing tests of each Lua (pacing under ARM's limits,
 # event-loop latency), the five Luas side by side (they wait, on ARM's
-# refill and on timers, more than they compute), then the hosts suite
-# alone (latency of a real nginx, Neovim and cqueues under load).
+# refill and on timers, more than they compute), then the host specs that
+# measure alone (latency of a real nginx, Neovim and cqueues under load;
+# those that time nothing run in the pool).
 #
 # Environment: JOBS (pool size), FULL=1 (every crash point on every Lua),
 # TIMES_OUT=FILE (every job's CPU seconds, emulators included, into FILE).
@@ -138,7 +139,17 @@ for suite in "$@"; do
       for t in $(ls spec/fuzz/fuzz_*.c | sed 's|.*/fuzz_\(.*\)\.c|\1|'); do
         job 10 "fuzz-$t" sh spec/fuzz/run.sh 5 "$t"
       done ;;
-    hosts) hosts=1 ;;
+    # a host spec that times nothing says so ("-- spec/run.sh: in the
+    # pool"); the others measure latency, alone after the pool
+    hosts)
+      hosts=""
+      for f in spec/hosts/*_spec.lua; do
+        if grep -q '^-- spec/run.sh: in the pool' "$f"; then
+          job 10 "hosts-$(basename "$f" _spec.lua)" busted --run=hosts -o spec/support/summary.lua "$f"
+        else
+          hosts="$hosts $f"
+        fi
+      done ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done
@@ -218,7 +229,8 @@ if [ -n "$timing" ]; then
     echo "== $name"; cat "$BG/$name.out"; count "$name" "$BG/$name.out"
   done
 fi
-[ -n "$hosts" ] && run hosts busted --run=hosts -o spec/support/summary.lua
+# shellcheck disable=SC2086
+[ -n "$hosts" ] && run hosts busted --run=hosts -o spec/support/summary.lua $hosts
 echo
 echo "longest jobs (wall s, CPU s, name):"
 echo "$times" | sort -k1,1nr | head -n 15 | sed 's/^/  /'

@@ -1,6 +1,7 @@
 -- The README's OpenResty and Neovim snippets are the files the host specs
 -- run: each fenced block after a "<!-- file: PATH -->" line must equal
 -- PATH byte for byte.
+-- spec/run.sh: in the pool
 local H = require "hosts.host"
 
 describe("README host snippets", function()
