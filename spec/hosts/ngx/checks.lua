@@ -1,4 +1,4 @@
--- The checks of azrp.loop.ngx that spec/hosts/nginx_spec.lua asks for:
+-- The checks of azrp.loop.ngx that spec/hosts/ngx_api_spec.lua asks for:
 -- GET /check/NAME runs checks[NAME] in the request and answers its table
 -- as JSON ({ error = msg } when it raised).
 local azrp = require "azrp"
