@@ -145,14 +145,17 @@ void azrp_client_answered (azrp_client *c, int held) {
   if (held >= 0 && held < AZRP_NKINDS) azrp_bucket_answered(&c->buckets[held]);
 }
 
-/* Our requests of kind not yet answered that went on the wire after
-   after, or have not yet. */
-static int sent_later (azrp_client *c, int kind, double after) {
+/* Our requests of a kind not yet answered that went on the wire after
+   a moment, or have not yet. */
+typedef struct later_ud { azrp_client *c; int kind; double after; } later_ud;
+
+static int sent_later (void *ud) {
+  const later_ud *l = (const later_ud *)ud;
   azrp_op *op;
   int n = 0;
-  for (op = c->head; op; op = azrp_op_link(op)->next) {
+  for (op = l->c->head; op; op = azrp_op_link(op)->next) {
     double sent;
-    if (azrp_op_held(op, &sent) == kind && sent > after) n++;
+    if (azrp_op_held(op, &sent) == l->kind && sent > l->after) n++;
   }
   return n;
 }
@@ -189,12 +192,14 @@ void azrp_client_ratelimit (azrp_client *c, const azrp_xfer *x, double sent) {
            Ours that went on the wire after that, or have not yet, will
            each take one more.  (Those sent with it in one burst are
            counted in left or not, in any order: not subtracted, or a
-           burst of hundreds would wait for nothing.)  Walk the
-           operations only when those in flight could matter. */
-        double at = x->wire > 0 ? x->wire + (x->first_byte > 0 ? x->first_byte : now - x->wire) / 2
-                                : sent + (now - sent) / 2;
-        if (left - b->inflight < azrp_bucket_level(b, now))
-          azrp_bucket_sync(b, left, sent_later(c, k, at), now);
+           burst of hundreds would wait for nothing.)  The operations
+           are walked only when those in flight could matter. */
+        later_ud l;
+        l.c = c;
+        l.kind = k;
+        l.after = x->wire > 0 ? x->wire + (x->first_byte > 0 ? x->first_byte : now - x->wire) / 2
+                              : sent + (now - sent) / 2;
+        azrp_bucket_heard(b, left, now, sent_later, &l);
       }
     }
   }

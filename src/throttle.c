@@ -45,6 +45,12 @@ void azrp_bucket_answered (azrp_bucket *b) {
   if (b->inflight > 0) b->inflight--;
 }
 
+void azrp_bucket_heard (azrp_bucket *b, double left, double now,
+                        int (*count_later) (void *ud), void *ud) {
+  if (left - b->inflight < azrp_bucket_level(b, now))
+    azrp_bucket_sync(b, left, count_later(ud), now);
+}
+
 void azrp_bucket_sync (azrp_bucket *b, double left, int later, double now) {
   /* Refill first: the server's count already includes the refill since
      our last take.  Our later requests still on their way will each take

@@ -27,5 +27,11 @@ void azrp_bucket_answered (azrp_bucket *b);
    requests had not reached it: the level comes down to left - later when
    the server counts fewer (others share the subscription). */
 void azrp_bucket_sync (azrp_bucket *b, double left, int later, double now);
+/* What an answer saying left does to b: a sync, when left less what we
+   have in flight is below our level (only then can our requests the
+   server had not yet seen matter, and count_later(ud) counts them: a
+   walk of the caller's requests, spared otherwise). */
+void azrp_bucket_heard (azrp_bucket *b, double left, double now,
+                        int (*count_later) (void *ud), void *ud);
 
 #endif

@@ -74,13 +74,22 @@ typedef struct scenario {
 
 typedef struct outcome { int refused; double finished; } outcome;
 
-/* Our requests still on their way that were sent after after, as
+/* Our requests still on their way that were sent after a moment, as
    client.c counts them. */
-static int sent_later (const req *r, int n, double after) {
+typedef struct later_ud { const req *r; int n; double after; } later_ud;
+
+static int sent_later (void *ud) {
+  const later_ud *l = (const later_ud *)ud;
   int i, later = 0;
-  for (i = 0; i < n; i++)
-    if ((r[i].state == TRAVELLING || r[i].state == ANSWERING) && r[i].sent > after) later++;
+  for (i = 0; i < l->n; i++)
+    if ((l->r[i].state == TRAVELLING || l->r[i].state == ANSWERING) && l->r[i].sent > l->after) later++;
   return later;
+}
+
+/* A count_later for heard(): two later requests, and a count of calls. */
+static int count_two (void *ud) {
+  (*(int *)ud)++;
+  return 2;
 }
 
 /* When request i is ready to go. */
@@ -128,8 +137,11 @@ static outcome run (const scenario *sc) {
         if (q->refused) o.refused++;
         /* those sent after it reached the server (half its round trip)
            will take from what the server said was left */
-        if (q->left - b.inflight < azrp_bucket_level(&b, t))
-          azrp_bucket_sync(&b, q->left, sent_later(r, sc->n, q->sent + (t - q->sent) / 2), t);
+        {
+          later_ud l;
+          l.r = r; l.n = sc->n; l.after = q->sent + (t - q->sent) / 2;
+          azrp_bucket_heard(&b, q->left, t, sent_later, &l);
+        }
       }
     }
   }
@@ -192,6 +204,21 @@ int main (void) {
     check(azrp_bucket_level(&b, 6) <= -2 + 1e-9, "a sync counts our later requests: %.2f",
           azrp_bucket_level(&b, 6));
     check(!azrp_bucket_take(&b, 6, &wait) && wait > 2.9, "and waits for them: %.2f s", wait);
+  }
+  {
+    /* heard(): the later requests are counted only when they could matter */
+    azrp_bucket b;
+    double wait;
+    int calls = 0;
+    azrp_bucket_init(&b, 10, 1, 0);
+    azrp_bucket_take(&b, 0, &wait);                 /* 9 left, 1 in flight */
+    azrp_bucket_heard(&b, 10, 0, count_two, &calls);
+    check(calls == 0 && fabs(azrp_bucket_level(&b, 0) - 9) < 1e-9,
+          "the server counting more: no walk, level kept (%d walks, %.2f)", calls, azrp_bucket_level(&b, 0));
+    azrp_bucket_heard(&b, 6, 0, count_two, &calls);
+    check(calls == 1 && fabs(azrp_bucket_level(&b, 0) - 4) < 1e-9,
+          "the server counting fewer: one walk, level = left - later (%d walks, %.2f)", calls,
+          azrp_bucket_level(&b, 0));
   }
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
