@@ -37,13 +37,7 @@ do
 end
 
 local function sh(cmd) local r = os.execute(cmd); return r == true or r == 0 end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 local function capture(cmd)
   local h = io.popen(cmd)
   local s = h:read("a")

@@ -58,13 +58,7 @@ assert(io.open("bin/azrp"), "run bench/fleet.lua from the repository root")
 
 local function sh(cmd) local r = os.execute(cmd); return r == true or r == 0 end
 local function quiet(cmd) return sh("{ " .. cmd .. "; } >/dev/null 2>&1") end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 local function capture(cmd)
   local h = io.popen(cmd)
   local s = h:read("a")

@@ -10,16 +10,10 @@
 --   lua5.4 tools/reliability/sanitize_report.lua write OUT RELIABILITY.md
 --     writes the sanitize-all section of RELIABILITY.md from
 --     OUT/<mode>/results.tsv.
-package.path = "./tools/reliability/?.lua;" .. package.path
+package.path = "./tools/reliability/?.lua;./spec/?.lua;" .. package.path
 local section = require "section"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("support.files").read
 
 local function lines_of(cmd)
   local p = assert(io.popen(cmd))
