@@ -69,7 +69,8 @@ azrp_oplink *azrp_op_link (azrp_op *op);
 int azrp_op_run (lua_State *L, azrp_op *op, double now);
 /* Seconds from now until the op needs step() (1e18: nothing scheduled); *sending while its transfer runs. */
 double azrp_op_wakeup (const azrp_op *op, double now, int *sending);
-/* The throttle kind its request in flight is counted in (-1: none), and in *sent when that request was sent. */
+/* The throttle kind its request in flight is counted in (-1: none), and in
+   *sent when that request went on the wire (HUGE_VAL: not yet). */
 int azrp_op_held (const azrp_op *op, double *sent);
 /* Digests a finished transfer of the op (its owner). */
 void azrp_op_response (lua_State *L, azrp_op *op, azrp_xfer *x);
