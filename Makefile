@@ -118,11 +118,13 @@ test-conformance: deps-test
 test-hosts: deps-test build
 	sh spec/run.sh hosts
 
-# Each libFuzzer harness for SECONDS (default 3600), one at a time; the
-# result (execs, coverage, crashes) goes into RELIABILITY.md.
+# Each libFuzzer harness (or those TARGETS names: TARGETS="json url") for
+# SECONDS (default 3600), one at a time; the result (execs, coverage,
+# crashes) goes into RELIABILITY.md.
 SECONDS ?= 3600
+TARGETS ?=
 fuzz-long: deps-test
-	sh spec/fuzz/long.sh $(SECONDS)
+	sh spec/fuzz/long.sh $(SECONDS) $(TARGETS)
 
 # The crash matrix: every workflow killed with SIGKILL after each journal
 # record, then resumed and (separately) cleaned up; writes its section of

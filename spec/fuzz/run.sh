@@ -9,7 +9,8 @@
 # usage: sh spec/fuzz/run.sh [SECONDS [TARGET...]]   (default 10 s each)
 # FUZZ_LOG=FILE appends one line per harness (seconds, execs, execs/s,
 # coverage, crashes) to FILE; crash inputs are kept in $FUZZ_ARTIFACTS
-# (default a temporary directory that is removed).
+# (default a temporary directory that is removed).  FUZZ_MERGE=1 merges
+# the new inputs that add coverage into the kept corpus (make fuzz-long).
 cd "$(dirname "$0")/../.." || exit 2
 SECS=${1:-10}
 [ $# -gt 0 ] && shift
@@ -59,7 +60,16 @@ for t in $TARGETS; do
   else
     tail -n 60 "$tmp/out"; failed=$((failed + 1)); verdict="FAILED (exit $rc)"
   fi
-  line="fuzz_$t: ${SECS} s, ${execs:-0} execs, ${rate:-0} execs/s, coverage ${cov:-0} edges, $crashes crash inputs: $verdict"
+  kept=
+  if [ -n "${FUZZ_MERGE:-}" ] && [ -n "$corpus" ] && [ $rc -eq 0 ]; then
+    # keep what the run found that reaches new code (libFuzzer's merge adds
+    # only inputs that grow the corpus's coverage): the next short run
+    # starts from there
+    n0=$(ls "$corpus" | wc -l)
+    ASAN_OPTIONS=detect_leaks=0 "$tmp/fuzz_$t" -merge=1 "$corpus" "$tmp/new_$t" >"$tmp/merge" 2>&1
+    kept=", $(($(ls "$corpus" | wc -l) - n0)) inputs added to the corpus"
+  fi
+  line="fuzz_$t: ${SECS} s, ${execs:-0} execs, ${rate:-0} execs/s, coverage ${cov:-0} edges, $crashes crash inputs$kept: $verdict"
   echo "$line"
   [ -n "${FUZZ_LOG:-}" ] && echo "$line" >>"$FUZZ_LOG"
 done
