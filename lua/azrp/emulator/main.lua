@@ -14,6 +14,8 @@ usage: azrp emulator [options]
                        503, truncate, slow, failed, canceled, expired, region_down=REGION
                        (see lua/azrp/emulator/faults.lua)
   --no-throttle        turn ARM's request-rate limits off
+  --throttle SPEC      ARM's limits per subscription and principal, KIND=SIZE/RATE for read,
+                       write or delete (default "read=250/25,write=200/10,delete=200/10")
   --lro-style STYLE    how long-running operations are announced: async (Azure-AsyncOperation
                        and Location, the default), location (Location only) or state (neither:
                        clients follow provisioningState), to test every ARM polling style
@@ -29,7 +31,7 @@ usage: azrp emulator [options]
 
 local FLAGS = { tls = true, ["no-tls"] = true, ["no-throttle"] = true, help = true, h = true, verbose = true }
 local VALUED = { host = true, port = true, ["http-port"] = true, seed = true, ["time-scale"] = true,
-  faults = true, state = true, ["lro-style"] = true, ["state-dir"] = true, ["ready-file"] = true, log = true, ["page-size"] = true }
+  faults = true, throttle = true, state = true, ["lro-style"] = true, ["state-dir"] = true, ["ready-file"] = true, log = true, ["page-size"] = true }
 
 -- Parses argv; returns options or nil and a message naming the bad one.
 function M.parse(argv)
@@ -62,7 +64,9 @@ function M.parse(argv)
     if name == "help" or name == "h" then o.help = true
     elseif name == "tls" then o.tls = true
     elseif name == "no-tls" then o.tls = false
-    elseif name == "no-throttle" then o.throttle = false
+    elseif name == "no-throttle" then
+      if type(o.throttle) == "table" then return nil, "--throttle and --no-throttle: one or the other" end
+      o.throttle = false
     elseif name == "verbose" then o.verbose = true
     elseif name == "host" then o.host = value
     elseif name == "port" then o.port, err = int("port", 0, 65535)
@@ -76,6 +80,9 @@ function M.parse(argv)
       o.time_scale = x
     elseif name == "seed" then o.seed_file = value
     elseif name == "faults" then o.faults = value
+    elseif name == "throttle" then
+      if o.throttle == false then return nil, "--throttle and --no-throttle: one or the other" end
+      o.throttle, err = require("azrp.emulator.throttle").parse(value)
     elseif name == "lro-style" then
       if value ~= "async" and value ~= "location" and value ~= "state" then
         return nil, string.format("--lro-style must be async, location or state, got '%s'", value)

@@ -16,6 +16,29 @@ M.DEFAULTS = {
 
 local KIND = { read = "reads", write = "writes", delete = "deletes", action = "writes" }
 
+--- parse("read=250/25,write=100/0.5") -> limits for new{}, or nil and a
+-- message naming the bad part: KIND=SIZE/RATE, tokens and tokens a second,
+-- for read, write or delete; the kinds not named keep ARM's defaults.
+function M.parse(spec)
+  local limits = {}
+  for part in tostring(spec):gmatch("[^,]+") do
+    local kind, size, rate = part:match("^%s*(%a+)%s*=%s*([%d.]+)%s*/%s*([%d.eE+-]+)%s*$")
+    size, rate = tonumber(size), tonumber(rate)
+    if not kind then
+      return nil, string.format("--throttle: '%s' is not KIND=SIZE/RATE (e.g. read=250/25)", part)
+    elseif not M.DEFAULTS[kind] then
+      return nil, string.format("--throttle: unknown kind '%s' (read, write or delete)", kind)
+    elseif not size or size < 1 or size ~= math.floor(size) or size > 1e9 then
+      return nil, string.format("--throttle: %s's size must be a whole number from 1, got '%s'", kind, part)
+    elseif not rate or rate <= 0 or rate > 1e9 then
+      return nil, string.format("--throttle: %s's rate must be above 0 tokens a second, got '%s'", kind, part)
+    end
+    limits[kind] = { size = size, rate = rate }
+  end
+  if next(limits) == nil then return nil, "--throttle: no KIND=SIZE/RATE in '" .. tostring(spec) .. "'" end
+  return limits
+end
+
 function M.new(opts)
   opts = opts or {}
   local limits = {}
