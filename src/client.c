@@ -459,7 +459,7 @@ static int client_new (lua_State *L) {
   ho.proxy = opt_string(L, 1, "proxy", NULL);
   ho.no_proxy = opt_string(L, 1, "no_proxy", NULL);
   ho.user_agent = opt_string(L, 1, "user_agent", NULL);
-  ho.max_host_connections = (long)opt_number(L, 1, "max_connections", 64, 1, 10000);
+  ho.max_host_connections = (long)opt_number(L, 1, "max_connections", AZRP_HTTP_MAX_CONNECTIONS, 1, 10000);
   {
     char seed[37];
     if (azrp_uuid4(seed) == 0) memcpy(&c->rng, seed, sizeof c->rng);

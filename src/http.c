@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -45,7 +46,11 @@
 #define AZRP_HTTP_UA              "azrp/0.1"
 #define DEF_CONNECT_TIMEOUT_MS    10000L
 #define DEF_TIMEOUT_MS            120000L
-#define DEF_MAX_HOST_CONNECTIONS  64L
+#define DEF_MAX_HOST_CONNECTIONS  AZRP_HTTP_MAX_CONNECTIONS
+/* ARM's answers are JSON of a few KiB: a small read buffer, which every
+   transfer holds from its start, also while it waits for a connection.
+   Ranged reads of blob data get libcurl's default (CURL_MAX_WRITE_SIZE). */
+#define ARM_BUFFER_SIZE           4096L
 /* Azure's load balancers drop idle flows after 4 minutes; probing every
    minute keeps a pooled connection alive well inside that */
 #define KEEPALIVE_SECONDS         60L
@@ -287,6 +292,7 @@ static CURL *make_template (const azrp_http_opts *o, char *err,
 #endif
   SETOPT(rc, what, e, CURLOPT_WRITEFUNCTION, on_write);
   SETOPT(rc, what, e, CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(rc, what, e, CURLOPT_BUFFERSIZE, ARM_BUFFER_SIZE);
   if (rc != CURLE_OK) {
     set_error(err, errlen, "cannot set %s: %s", what, curl_easy_strerror(rc));
     curl_easy_cleanup(e);
@@ -565,6 +571,18 @@ static CURLcode set_method (xfer *x, const char *method, int sends,
 }
 
 
+/* Whether the request asks for a byte range (Range, x-ms-range): a read of
+** blob data, megabytes, not an ARM answer. */
+static int ranged (const char *const *headers) {
+  for (; headers != NULL && *headers != NULL; headers++) {
+    if (strncasecmp(*headers, "range:", 6) == 0 ||
+        strncasecmp(*headers, "x-ms-range:", 11) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+
 #if LIBCURL_VERSION_NUM >= 0x075000
 /* libcurl has a connection and is about to send the request: the moment
 ** it goes on the wire, which may be long after the transfer started (it
@@ -627,6 +645,8 @@ azrp_xfer *azrp_xfer_start (azrp_http *h, const char *method, const char *url,
     SETOPT(rc, what, x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
   if (fresh)
     SETOPT(rc, what, x->easy, CURLOPT_FRESH_CONNECT, 1L);
+  if (ranged(headers))
+    SETOPT(rc, what, x->easy, CURLOPT_BUFFERSIZE, (long)CURL_MAX_WRITE_SIZE);
   if (rc != CURLE_OK) {
     set_error(err, errlen, "cannot set %s: %s", what, curl_easy_strerror(rc));
     goto fail;

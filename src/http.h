@@ -14,6 +14,13 @@
 #include <curl/curl.h>
 #include "buffer.h"
 
+/* Connections to one host at most, by default.  ARM paces a principal at
+** 25 reads and 10 writes a second once its bursts are spent: 16
+** connections carry that at up to 600 ms a request.  Each is a TLS session
+** of about 50 KiB: 64 held 2.3 MiB more for a fleet of 200 restore points
+** at once, and were no faster (BENCHMARKS.md, fleet). */
+#define AZRP_HTTP_MAX_CONNECTIONS 16L
+
 typedef struct azrp_http_opts {
   const char *ca_file;         /* NULL: libcurl's default bundle */
   const char *ca_path;         /* NULL: default */
@@ -23,7 +30,7 @@ typedef struct azrp_http_opts {
   const char *proxy;           /* NULL: libcurl reads the environment */
   const char *no_proxy;        /* NULL: environment */
   const char *user_agent;      /* NULL: "azrp/<version>" */
-  long max_host_connections;   /* 0: 64 */
+  long max_host_connections;   /* 0: AZRP_HTTP_MAX_CONNECTIONS */
 } azrp_http_opts;
 
 typedef struct azrp_http azrp_http;
